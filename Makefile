@@ -1,0 +1,53 @@
+# limburg-indicators: `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export MPLBACKEND := Agg
+export PYTHONHASHSEED := 0
+
+.DEFAULT_GOAL := help
+
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+env: $(STAMP) ## Create .venv and install the package with its test tools
+
+reports: $(STAMP) ## Build every report (all areas, province, site index) from the embedded demo data into _output/
+	$(BIN)/indicators build --all
+
+lint: $(STAMP) ## Ruff lint and format check
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+test: $(STAMP) lint ## Lint, then run the whole test suite (unit, reference and end-to-end)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP) ## Unit tests only (skips the end-to-end builds)
+	$(BIN)/python -m pytest -m "not integration"
+
+validate: $(STAMP) ## Check the catalogue, params and data without building
+	$(BIN)/indicators validate
+
+demo-data: $(STAMP) ## Regenerate the embedded synthetic demo data (deterministic)
+	$(BIN)/indicators demo-data
+
+format: $(STAMP) ## Apply ruff formatting and autofixes
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+clean: ## Remove build outputs (keeps .venv)
+	rm -rf _output _build .pytest_cache
+
+distclean: clean ## Remove build outputs and the virtual environment
+	rm -rf $(VENV)
+
+.PHONY: help env reports lint test test-fast validate demo-data format clean distclean

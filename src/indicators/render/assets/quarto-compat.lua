@@ -1,0 +1,391 @@
+--[[
+quarto-compat.lua -- the small Quarto feature set, for the builtin engine.
+
+Used by indicators.render.builtin for both pandoc runs (FORMAT "html5" and
+"typst"). Quarto does all of this itself, so the Quarto engine does not use it.
+
+  * ![Caption](path.png){#fig-x fig-alt="Alt" width=80%}
+      -> HTML <figure id="fig-x"><img alt="Alt"><figcaption>Figuur 1: Caption
+      -> Typst #figure(image(..., alt: "Alt"), caption: [...]) <fig-x>
+    Figures with a fig- id are numbered; others get a plain caption (as Quarto).
+  * Pipe tables with a caption `: Caption {#tbl-x}` are numbered "Tabel N".
+  * @fig-x / @tbl-x -> "Figuur N" / "Tabel N" (HTML link, Typst reference).
+    An unknown fig-/tbl- reference is an error; other @words stay literal text.
+  * ::: {.callout-note|warning|important|tip|caution} with an optional first
+    `## Title` heading or a title="..." attribute -> a styled box.
+  * Columns whose body cells are all numbers (1.234 / 12,3% / -4,5) and that
+    have no explicit alignment are right-aligned. Column widths are automatic
+    (the dashes of pipe tables are ignored); in Typst, text columns share the
+    free width and number columns fit their content.
+  * Images must be local files that exist (paths relative to the main
+    document); anything else is an error, so a report never fetches from
+    the network and never silently drops a figure.
+]]
+
+local stringify = pandoc.utils.stringify
+local is_typst = FORMAT:match("typst") ~= nil
+
+local LABELS = {
+  nl = {
+    fig = "Figuur", tbl = "Tabel",
+    note = "Opmerking", warning = "Waarschuwing", important = "Belangrijk",
+    tip = "Tip", caution = "Let op",
+  },
+  en = {
+    fig = "Figure", tbl = "Table",
+    note = "Note", warning = "Warning", important = "Important",
+    tip = "Tip", caution = "Caution",
+  },
+}
+local labels = LABELS.nl
+
+-- id -> {kind = "fig"|"tbl", n = number}
+local numbers = {}
+
+local function typst_string(s)
+  s = s:gsub("\\", "\\\\"):gsub('"', '\\"'):gsub("\n", " ")
+  return '"' .. s .. '"'
+end
+
+local function typst_markup(inlines)
+  local out = pandoc.write(pandoc.Pandoc({ pandoc.Plain(inlines) }), "typst")
+  return (out:gsub("%s+$", ""))
+end
+
+local function typst_blocks(blocks)
+  local out = pandoc.write(pandoc.Pandoc(blocks), "typst")
+  return (out:gsub("%s+$", ""))
+end
+
+-- "80%" / "12cm" / "300px" / "300" -> typst length (or nil)
+local function typst_length(v)
+  if not v then return nil end
+  local num, unit = v:match("^%s*([%d%.]+)%s*(%a*%%?)%s*$")
+  if not num then return nil end
+  if unit == "%" or unit == "cm" or unit == "mm" or unit == "in" or unit == "pt" or unit == "em" then
+    return num .. unit
+  end
+  if unit == "px" or unit == "" then
+    return string.format("%gpt", tonumber(num) * 0.75)
+  end
+  return nil
+end
+
+local function strip_prefix(s)
+  for _, p in ipairs({ "+", "-", "\u{2212}", "\u{2013}" }) do
+    if s:sub(1, #p) == p then return s:sub(#p + 1) end
+  end
+  return s
+end
+
+local function is_number(s)
+  s = strip_prefix(s:gsub("\u{a0}", " "))
+  return s:match("^%d[%d%.,]*%s*%%?$") ~= nil
+end
+
+local function is_blank(s)
+  return s == "" or s == "-" or s == "\u{2013}" or s == "\u{2014}" or s == "."
+end
+
+-- Pass 1: language and numbering, in document order ------------------------
+local function number_pass(doc)
+  local lang = stringify(doc.meta.lang or "nl"):sub(1, 2)
+  labels = LABELS[lang] or LABELS.nl
+  local counts = { fig = 0, tbl = 0 }
+  doc:walk({
+    Figure = function(f)
+      if f.identifier:match("^fig%-") then
+        counts.fig = counts.fig + 1
+        numbers[f.identifier] = { kind = "fig", n = counts.fig }
+      end
+    end,
+    Table = function(t)
+      if t.identifier:match("^tbl%-") then
+        counts.tbl = counts.tbl + 1
+        numbers[t.identifier] = { kind = "tbl", n = counts.tbl }
+      end
+    end,
+  })
+  return nil
+end
+
+-- Pass 2: elements -----------------------------------------------------------
+local function Image(img)
+  local src = img.src
+  if src:match("^https?:") or src:match("^//") then
+    error("remote image not supported (reports must work offline): " .. src)
+  end
+  if not src:match("^data:") then
+    local f = io.open(src, "rb")
+    if not f then
+      error("missing figure file: " .. src .. " (image paths are relative to the main document)")
+    end
+    f:close()
+  end
+  local alt = img.attributes["fig-alt"]
+  if alt then
+    img.attributes["fig-alt"] = nil
+    img.attributes["alt"] = alt
+  end
+  return img
+end
+
+local function caption_label(id)
+  local info = numbers[id]
+  if not info then return nil end
+  return labels[info.kind] .. "\u{a0}" .. info.n
+end
+
+local function Figure(fig)
+  -- only the simple one-image figure; anything else is left to pandoc
+  local img
+  local count = 0
+  fig.content:walk({ Image = function(i) img = i; count = count + 1 end })
+  if count ~= 1 then return nil end
+  local caption = pandoc.utils.blocks_to_inlines(fig.caption.long)
+  local label = caption_label(fig.identifier)
+
+  if not is_typst then
+    if label and #caption > 0 then
+      local new = pandoc.Inlines({ pandoc.Span({ pandoc.Str(label .. ":") }, { class = "caption-label" }), pandoc.Space() })
+      new:extend(caption)
+      fig.caption.long = { pandoc.Plain(new) }
+    end
+    return fig
+  end
+
+  local args = { typst_string(img.src) }
+  local w = typst_length(img.attributes.width)
+  local h = typst_length(img.attributes.height)
+  if w then table.insert(args, "width: " .. w) end
+  if h then table.insert(args, "height: " .. h) end
+  local alt = img.attributes.alt or stringify(img.caption)
+  if alt ~= "" then table.insert(args, "alt: " .. typst_string(alt)) end
+  local parts = { "#figure(image(" .. table.concat(args, ", ") .. ")" }
+  if #caption > 0 then
+    table.insert(parts, ", caption: [" .. typst_markup(caption) .. "]")
+  end
+  if not label then
+    table.insert(parts, ", numbering: none")
+  end
+  local code = table.concat(parts) .. ")"
+  if label then code = code .. " <" .. fig.identifier .. ">" end
+  return pandoc.RawBlock("typst", code)
+end
+
+local ALIGN = { AlignLeft = "left", AlignRight = "right", AlignCenter = "center", AlignDefault = "left" }
+
+-- only one header block, no footer, no spans, no row heads: a plain pipe table
+local function simple_grid(tbl)
+  local ncol = #tbl.colspecs
+  if #tbl.foot.rows > 0 then return false end
+  local function ok_rows(rows)
+    for _, row in ipairs(rows) do
+      if #row.cells ~= ncol then return false end
+      for _, cell in ipairs(row.cells) do
+        if cell.row_span ~= 1 or cell.col_span ~= 1 then return false end
+      end
+    end
+    return true
+  end
+  if not ok_rows(tbl.head.rows) then return false end
+  for _, body in ipairs(tbl.bodies) do
+    if #body.head > 0 or body.row_head_columns > 0 or not ok_rows(body.body) then return false end
+  end
+  return true
+end
+
+local function ulen(s)
+  return utf8.len(s) or #s
+end
+
+-- Width of a number column in em: its longest value, or the longest word of its
+-- header (a long header wraps instead of widening the column), plus the cell inset.
+local function number_column_width(tbl, c)
+  local chars, word = 0, 0
+  for _, body in ipairs(tbl.bodies) do
+    for _, row in ipairs(body.body) do
+      chars = math.max(chars, ulen(stringify(row.cells[c].contents)))
+    end
+  end
+  for _, row in ipairs(tbl.head.rows) do
+    for w in stringify(row.cells[c].contents):gmatch("%S+") do
+      word = math.max(word, ulen(w))
+    end
+  end
+  return math.max(chars * 0.62, word * 0.7) + 1.8
+end
+
+-- Typst: number columns are as wide as their numbers, text columns share the rest
+-- (1fr), so tables span the text width; very wide tables fall back to auto columns.
+local function typst_table(tbl, numeric, label)
+  local cols, aligns = {}, {}
+  local fixed, any_text = 0, false
+  for c, spec in ipairs(tbl.colspecs) do
+    aligns[c] = ALIGN[spec[1]] or "left"
+    if numeric[c] then
+      local w = number_column_width(tbl, c)
+      fixed = fixed + w
+      cols[c] = string.format("%.1fem", w)
+    else
+      any_text = true
+      cols[c] = "1fr"
+    end
+  end
+  if not any_text or fixed > 38 then
+    for c = 1, #cols do cols[c] = "auto" end
+  end
+  local function cells(row)
+    local out = {}
+    for _, cell in ipairs(row.cells) do
+      table.insert(out, "[" .. typst_blocks(cell.contents) .. "]")
+    end
+    return table.concat(out, ", ")
+  end
+  local lines = {
+    "#figure(",
+    "  table(",
+    "    columns: (" .. table.concat(cols, ", ") .. ",),",
+    "    align: (x, y) => (" .. table.concat(aligns, ", ")
+      .. ",).at(x) + if y < " .. #tbl.head.rows .. " { bottom } else { top },",
+  }
+  if #tbl.head.rows > 0 then
+    local head = {}
+    for _, row in ipairs(tbl.head.rows) do table.insert(head, cells(row)) end
+    table.insert(lines, "    table.header(" .. table.concat(head, ", ") .. "),")
+    table.insert(lines, "    table.hline(),")
+  end
+  for _, body in ipairs(tbl.bodies) do
+    for _, row in ipairs(body.body) do
+      table.insert(lines, "    " .. cells(row) .. ",")
+    end
+  end
+  table.insert(lines, "    table.hline(),")
+  table.insert(lines, "  ),")
+  table.insert(lines, "  kind: table,")
+  local caption = pandoc.utils.blocks_to_inlines(tbl.caption.long)
+  if #caption > 0 then
+    table.insert(lines, "  caption: [" .. typst_markup(caption) .. "],")
+  end
+  if not label then table.insert(lines, "  numbering: none,") end
+  local code = table.concat(lines, "\n") .. "\n)"
+  if label then code = code .. " <" .. tbl.identifier .. ">" end
+  return pandoc.RawBlock("typst", code)
+end
+
+local function Table(tbl)
+  -- right-align numeric columns that have no explicit alignment
+  local numeric = {}
+  for c, spec in ipairs(tbl.colspecs) do
+    local all_numbers, seen = true, 0
+    for _, body in ipairs(tbl.bodies) do
+      for _, row in ipairs(body.body) do
+        local cell = row.cells[c]
+        if cell then
+          local s = stringify(cell.contents)
+          if not is_blank(s) then
+            if is_number(s) then seen = seen + 1 else all_numbers = false end
+          end
+        end
+      end
+    end
+    numeric[c] = all_numbers and seen > 0
+    if numeric[c] and spec[1] == "AlignDefault" then
+      tbl.colspecs[c] = { pandoc.AlignRight, spec[2] }
+    end
+  end
+  local label = caption_label(tbl.identifier)
+
+  if is_typst then
+    if simple_grid(tbl) then
+      return typst_table(tbl, numeric, label)
+    end
+    for c, spec in ipairs(tbl.colspecs) do
+      if spec[1] == "AlignDefault" then
+        -- pandoc wraps Typst tables in align(center): make text columns explicit
+        tbl.colspecs[c] = { pandoc.AlignLeft, spec[2] }
+      end
+    end
+    if label then return tbl end
+    -- unlabelled tables are not numbered (as in Quarto)
+    return {
+      pandoc.RawBlock("typst", "#[#set figure(numbering: none)"),
+      tbl,
+      pandoc.RawBlock("typst", "]"),
+    }
+  end
+
+  -- let the browser size the columns
+  for c, spec in ipairs(tbl.colspecs) do
+    tbl.colspecs[c] = { spec[1], nil }
+  end
+  local long = tbl.caption.long
+  if label and #long > 0 then
+    local inl = pandoc.utils.blocks_to_inlines(long)
+    local new = pandoc.Inlines({ pandoc.Span({ pandoc.Str(label .. ":") }, { class = "caption-label" }), pandoc.Space() })
+    new:extend(inl)
+    tbl.caption.long = { pandoc.Plain(new) }
+  end
+  return tbl
+end
+
+local function Cite(cite)
+  local out = pandoc.Inlines({})
+  local handled = false
+  for i, c in ipairs(cite.citations) do
+    local kind = c.id:match("^(%a+)%-")
+    if kind == "fig" or kind == "tbl" then
+      handled = true
+      local label = caption_label(c.id)
+      if not label then
+        error("unknown cross-reference @" .. c.id .. " (no figure or table with id #" .. c.id .. ")")
+      end
+      if i > 1 then out:extend({ pandoc.Str(","), pandoc.Space() }) end
+      if is_typst then
+        out:insert(pandoc.RawInline("typst", "@" .. c.id))
+      else
+        out:insert(pandoc.Link({ pandoc.Str(label) }, "#" .. c.id, "", { class = "quarto-xref" }))
+      end
+    end
+  end
+  if handled then return out end
+  -- not a cross-reference: keep the text as written (there is no bibliography)
+  return cite.content
+end
+
+local function Div(div)
+  local kind
+  for _, cls in ipairs(div.classes) do
+    kind = kind or cls:match("^callout%-(%a+)$")
+  end
+  if not kind then return nil end
+  local content = div.content
+  local title
+  if div.attributes.title then
+    title = pandoc.Inlines({ pandoc.Str(div.attributes.title) })
+  elseif #content > 0 and content[1].t == "Header" then
+    title = content[1].content
+    local rest = pandoc.Blocks({})
+    for i = 2, #content do rest:insert(content[i]) end
+    content = rest
+  else
+    title = pandoc.Inlines({ pandoc.Str(labels[kind] or labels.note) })
+  end
+
+  if is_typst then
+    return pandoc.RawBlock("typst",
+      "#callout(kind: " .. typst_string(kind) .. ", title: [" .. typst_markup(title) .. "])[\n"
+      .. typst_blocks(content) .. "\n]")
+  end
+  local role = (kind == "warning" or kind == "important" or kind == "caution") and "alert" or "note"
+  return pandoc.Div({
+    pandoc.Div({ pandoc.Plain(title) }, { class = "callout-title" }),
+    pandoc.Div(content, { class = "callout-body" }),
+  }, { class = "callout callout-" .. kind, role = role })
+end
+
+return {
+  { Pandoc = number_pass },
+  { Image = Image, Cite = Cite },
+  { Figure = Figure, Table = Table, Div = Div },
+}

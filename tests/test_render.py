@@ -1,0 +1,477 @@
+"""Tests of indicators.render: builtin engine (pandoc + typst), Quarto engine, feature check."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import stat
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from indicators.exceptions import RenderError
+from indicators.render import available_engine, check_sources, render
+from indicators.render.builtin import REPO_ROOT
+from indicators.render.quarto import project_config_for
+
+FIXTURE = Path(__file__).parent / "fixtures" / "render" / "sample"
+PROJECT_CONFIG = REPO_ROOT / "_quarto.yml"
+
+
+# --- fixtures ----------------------------------------------------------------------------
+
+
+def _make_figure(path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    years = [2016, 2018, 2020, 2022, 2024]
+    share = [44.0, 45.1, 45.9, 48.7, 49.8]
+    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=120)
+    ax.fill_between(years, [v - 2 for v in share], [v + 2 for v in share], alpha=0.2)
+    ax.plot(years, share, marker="o")
+    ax.set_ylabel("%")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
+
+
+@pytest.fixture(scope="module")
+def figure_png(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("figure") / "trend.png"
+    _make_figure(path)
+    return path
+
+
+def _workdir(dest: Path, figure_png: Path) -> Path:
+    shutil.copytree(FIXTURE, dest)
+    target = dest / "_fragments" / "figures" / "trend.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(figure_png, target)
+    return dest
+
+
+@pytest.fixture
+def workdir(tmp_path, figure_png) -> Path:
+    return _workdir(tmp_path / "report", figure_png)
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory, figure_png) -> dict[str, Path]:
+    wd = _workdir(tmp_path_factory.mktemp("rendered") / "report", figure_png)
+    return render(wd, engine="builtin", project_config=PROJECT_CONFIG)
+
+
+@pytest.fixture(scope="module")
+def html(rendered) -> str:
+    return rendered["html"].read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def pdf_text(rendered) -> list[str]:
+    from pypdf import PdfReader
+
+    return [page.extract_text() for page in PdfReader(rendered["pdf"]).pages]
+
+
+# --- builtin engine: HTML ----------------------------------------------------------------
+
+
+def test_render_returns_both_outputs(rendered):
+    wd = rendered["html"].parent
+    assert rendered == {"html": wd / "index.html", "pdf": wd / "index.pdf"}
+    assert rendered["pdf"].read_bytes().startswith(b"%PDF-")
+
+
+def test_html_is_self_contained(html):
+    assert 'src="http' not in html
+    assert not re.search(r"<link[^>]+href=\"http", html)
+    assert "<script" not in html
+    assert "@import" not in html and "url(http" not in html
+    imgs = re.findall(r"<img\b[^>]*>", html)
+    assert imgs, "the figure is missing"
+    assert all('src="data:image/png;base64,' in img for img in imgs)
+    assert "<style" in html and "synthetic-banner" in html  # CSS inlined
+
+
+def test_html_metadata_title_toc_and_lang(html):
+    assert '<html lang="nl">' in html
+    assert "<title>Gezondheid en welzijn in Heerlen-Noord</title>" in html
+    assert "Monitor sociaal domein 2024" in html
+    assert "14 maart 2025" in html  # ISO date from _meta.yml, formatted in Dutch
+    assert 'id="TOC"' in html and "Inhoudsopgave" in html
+    assert 'class="header-section-number">1</span>' in html
+
+
+def test_html_synthetic_banner(html):
+    banner = html.index('class="synthetic-banner"')
+    assert banner < html.index('id="title-block-header"')
+    assert "Synthetische demonstratiegegevens" in html
+
+
+def test_html_figure_alt_caption_and_crossref(html):
+    fig = re.search(r"<figure id=\"fig-trend\">(.*?)</figure>", html, re.S)
+    assert fig
+    assert 'alt="Lijngrafiek: het aandeel eenzame inwoners' in fig.group(1)
+    assert "<figcaption>" in fig.group(1) and "Figuur\u00a01:" in fig.group(1)
+    assert 'href="#fig-trend"' in html and 'href="#tbl-regio"' in html
+    assert "@fig-trend" not in html
+
+
+def test_html_table_callouts_and_includes(html):
+    assert "Tabel\u00a01:" in html
+    assert '<td style="text-align: right;">71,4</td>' in html
+    assert 'class="callout callout-note"' in html
+    assert '<div class="callout-title">\nOver deze cijfers' in html
+    assert "Let op bij kleine aantallen" in html
+    assert "{{<" not in html  # all includes resolved, including the nested one
+    assert "Voldoet aan beweegrichtlijn" in html
+
+
+# --- builtin engine: PDF -----------------------------------------------------------------
+
+
+def test_pdf_content(pdf_text):
+    text = "\n".join(pdf_text)
+    assert len(pdf_text) >= 1
+    assert "Gezondheid en welzijn in Heerlen" in pdf_text[0]
+    assert "Monitor sociaal domein 2024" in pdf_text[0]
+    assert "Inhoudsopgave" in pdf_text[0]
+    assert "Figuur 1" in text and "Tabel 1" in text
+    assert "Over deze cijfers" in text
+    assert "Voldoet aan beweegrichtlijn" in text
+
+
+def test_pdf_running_header_and_page_numbers(pdf_text):
+    n = len(pdf_text)
+    for i, page in enumerate(pdf_text, start=1):
+        assert "Synthetische demonstratiegegevens" in page
+        assert f"Pagina {i} van {n}" in page
+
+
+def test_pdf_metadata_uses_source_date_epoch(workdir):
+    from pypdf import PdfReader
+
+    out = render(
+        workdir,
+        engine="builtin",
+        formats=("pdf",),
+        project_config=PROJECT_CONFIG,
+        source_date_epoch=86400 * 366,
+    )
+    meta = PdfReader(out["pdf"]).metadata
+    assert meta["/CreationDate"].startswith("D:19710102")
+    assert meta["/Title"] == "Gezondheid en welzijn in Heerlen-Noord"
+
+
+def test_no_banner_without_synthetic_data(workdir):
+    meta = yaml.safe_load((workdir / "_meta.yml").read_text(encoding="utf-8"))
+    meta["synthetic-data"] = False
+    (workdir / "_meta.yml").write_text(yaml.safe_dump(meta), encoding="utf-8")
+    out = render(workdir, engine="builtin", project_config=PROJECT_CONFIG)
+    assert 'class="synthetic-banner"' not in out["html"].read_text(encoding="utf-8")
+    from pypdf import PdfReader
+
+    assert "Synthetische" not in PdfReader(out["pdf"]).pages[0].extract_text()
+
+
+def test_front_matter_overrides_meta_file(workdir):
+    qmd = workdir / "index.qmd"
+    qmd.write_text("---\ntitle: Eigen titel\ntoc: false\n---\n\nAlleen tekst.\n", encoding="utf-8")
+    out = render(workdir, engine="builtin", formats=("html",), project_config=PROJECT_CONFIG)
+    html = out["html"].read_text(encoding="utf-8")
+    assert "<title>Eigen titel</title>" in html
+    assert 'id="TOC"' not in html
+    assert "Monitor sociaal domein 2024" in html  # subtitle still from _meta.yml
+
+
+# --- builtin engine: reproducibility and speed -------------------------------------------
+
+
+def test_reproducible_byte_identical(tmp_path, figure_png):
+    a = render(_workdir(tmp_path / "a", figure_png), engine="builtin", source_date_epoch=0)
+    b = render(_workdir(tmp_path / "b", figure_png), engine="builtin", source_date_epoch=0)
+    again = {k: v.read_bytes() for k, v in a.items()}
+    render(tmp_path / "a", engine="builtin", source_date_epoch=0)
+    for fmt in ("html", "pdf"):
+        assert a[fmt].read_bytes() == b[fmt].read_bytes(), fmt
+        assert a[fmt].read_bytes() == again[fmt], fmt
+
+
+def test_render_is_fast(workdir):
+    render(workdir, engine="builtin")  # warm-up (imports, font scan)
+    start = time.perf_counter()
+    render(workdir, engine="builtin")
+    assert time.perf_counter() - start < 3.0  # typically ~0.5 s
+
+
+# --- builtin engine: errors --------------------------------------------------------------
+
+
+def test_missing_include_names_file(workdir):
+    (workdir / "_fragments" / "trend.md").unlink()
+    with pytest.raises(RenderError, match=r"index\.qmd.*line \d+.*_fragments/trend\.md"):
+        render(workdir, engine="builtin")
+
+
+def test_missing_nested_include_names_including_file(workdir):
+    (workdir / "_fragments" / "table-body.md").unlink()
+    with pytest.raises(RenderError, match=r"_fragments/table\.md.*table-body\.md"):
+        render(workdir, engine="builtin")
+
+
+def test_unknown_shortcode_rejected(workdir):
+    qmd = workdir / "index.qmd"
+    qmd.write_text(qmd.read_text(encoding="utf-8") + "\n{{< pagebreak >}}\n", encoding="utf-8")
+    with pytest.raises(RenderError, match=r"index\.qmd.*unsupported shortcode \{\{< pagebreak"):
+        render(workdir, engine="builtin")
+
+
+def test_missing_figure_names_file(workdir):
+    (workdir / "_fragments" / "figures" / "trend.png").unlink()
+    with pytest.raises(RenderError, match=r"missing figure file: _fragments/figures/trend\.png"):
+        render(workdir, engine="builtin", formats=("html",))
+    with pytest.raises(RenderError, match=r"trend\.png"):
+        render(workdir, engine="builtin", formats=("pdf",))
+
+
+def test_unknown_crossref_rejected(workdir):
+    qmd = workdir / "index.qmd"
+    qmd.write_text(qmd.read_text(encoding="utf-8") + "\nZie @fig-bestaat-niet.\n", "utf-8")
+    with pytest.raises(RenderError, match="fig-bestaat-niet"):
+        render(workdir, engine="builtin", formats=("html",))
+
+
+def test_typst_error_is_reported(workdir):
+    qmd = workdir / "index.qmd"
+    raw = "\n```{=typst}\n#geen-functie()\n```\n"
+    qmd.write_text(qmd.read_text(encoding="utf-8") + raw, encoding="utf-8")
+    with pytest.raises(
+        RenderError, match=r"(?s)typst could not compile .*index\.qmd.*geen-functie"
+    ):
+        render(workdir, engine="builtin", formats=("pdf",))
+
+
+def test_bad_format_and_source(workdir):
+    with pytest.raises(RenderError, match="docx"):
+        render(workdir, formats=("docx",), engine="builtin")
+    with pytest.raises(RenderError, match="nope.qmd"):
+        render(workdir, source="nope.qmd", engine="builtin")
+
+
+# --- engine selection and the Quarto engine (fake executable) ----------------------------
+
+FAKE_QUARTO = """\
+#!{python}
+import json, os, pathlib, sys
+with open(os.environ["FAKE_QUARTO_LOG"], "a") as log:
+    log.write(json.dumps({{"argv": sys.argv[1:], "cwd": os.getcwd(),
+                          "epoch": os.environ.get("SOURCE_DATE_EPOCH")}}) + "\\n")
+if os.environ.get("FAKE_QUARTO_FAIL"):
+    sys.stderr.write("ERROR: compilation failed\\nsee index.typ line 3\\n")
+    sys.exit(1)
+to = sys.argv[sys.argv.index("--to") + 1]
+out = pathlib.Path(sys.argv[2]).stem + {{"html": ".html", "typst": ".pdf"}}[to]
+pathlib.Path(out).write_text("fake " + to)
+"""
+
+
+@pytest.fixture
+def fake_quarto(tmp_path, monkeypatch) -> Path:
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    exe = bindir / "quarto"
+    exe.write_text(FAKE_QUARTO.format(python=sys.executable), encoding="utf-8")
+    exe.chmod(exe.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    log = tmp_path / "quarto-calls.jsonl"
+    monkeypatch.setenv("PATH", str(bindir) + os.pathsep + os.environ.get("PATH", ""))
+    monkeypatch.setenv("FAKE_QUARTO_LOG", str(log))
+    return log
+
+
+@pytest.fixture
+def no_quarto(tmp_path, monkeypatch):
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+
+
+def test_auto_picks_builtin_without_quarto(no_quarto, workdir):
+    assert available_engine("auto") == "builtin"
+    assert available_engine("builtin") == "builtin"
+    with pytest.raises(RenderError, match="'quarto' command is not on PATH"):
+        available_engine("quarto")
+    with pytest.raises(RenderError, match="not on PATH"):
+        render(workdir, engine="quarto")
+    out = render(workdir, engine="auto", formats=("html",))
+    assert out["html"].read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_auto_picks_quarto_when_on_path(fake_quarto, workdir):
+    assert available_engine("auto") == "quarto"
+    out = render(workdir, engine="auto", source_date_epoch=1700000000)
+    assert out == {"html": workdir / "index.html", "pdf": workdir / "index.pdf"}
+    assert out["html"].read_text() == "fake html"
+    assert out["pdf"].read_text() == "fake typst"
+    calls = [json.loads(line) for line in fake_quarto.read_text().splitlines()]
+    assert [c["argv"] for c in calls] == [
+        ["render", "index.qmd", "--to", "html"],
+        ["render", "index.qmd", "--to", "typst"],
+    ]
+    assert {c["cwd"] for c in calls} == {str(workdir.resolve())}
+    assert {c["epoch"] for c in calls} == {"1700000000"}
+
+
+def test_quarto_workdir_config(fake_quarto, workdir):
+    render(workdir, engine="quarto", project_config=PROJECT_CONFIG)
+    config = yaml.safe_load((workdir / "_quarto.yml").read_text(encoding="utf-8"))
+    repo = yaml.safe_load(PROJECT_CONFIG.read_text(encoding="utf-8"))
+    assert config["project"] == {"type": "default"}  # no output-dir: outputs next to index.qmd
+    assert config["metadata-files"] == ["_meta.yml"]
+    assert config["lang"] == repo["lang"] == "nl"
+    html, typst = config["format"]["html"], config["format"]["typst"]
+    assert html["css"] == ["_render/report.css"]
+    assert (workdir / "_render" / "report.css").is_file()
+    assert html["embed-resources"] is True and html["toc"] is True
+    assert html["include-before-body"] == ["_render/synthetic-banner.html"]
+    assert typst["include-in-header"] == ["_render/synthetic-header.typ"]
+    assert (workdir / "_render" / "synthetic-header.typ").is_file()
+    # every other format option is copied unchanged from the repository config
+    for fmt, section in repo["format"].items():
+        for key, value in section.items():
+            if key != "css":
+                assert config["format"][fmt][key] == value
+
+
+def test_quarto_config_without_synthetic_data(workdir):
+    (workdir / "_meta.yml").write_text("title: Echt\nsynthetic-data: false\n", encoding="utf-8")
+    config = project_config_for(workdir, project_config=PROJECT_CONFIG)
+    assert "include-before-body" not in config["format"]["html"]
+    assert "include-in-header" not in config["format"]["typst"]
+
+
+def test_quarto_failure_reports_stderr_tail(fake_quarto, workdir, monkeypatch):
+    monkeypatch.setenv("FAKE_QUARTO_FAIL", "1")
+    with pytest.raises(RenderError, match=r"(?s)quarto render .*index\.qmd.*compilation failed"):
+        render(workdir, engine="quarto")
+
+
+# --- feature check -----------------------------------------------------------------------
+
+
+def test_sample_and_repository_config_pass():
+    sources = [FIXTURE / "index.qmd", PROJECT_CONFIG]
+    assert check_sources(sources) == []
+
+
+def test_repository_report_sources_pass():
+    reports = REPO_ROOT / "reports"
+    sources = sorted(reports.glob("*.qmd")) + [PROJECT_CONFIG]
+    problems = check_sources(sources)
+    assert problems == [], "\n".join(map(str, problems))
+
+
+FORBIDDEN = {
+    "python cell": ("```{python}\nprint(1)\n```", "executable code cell"),
+    "r cell": ("```{r}\n1\n```", "executable code cell"),
+    "inline code": ("Het is `{python} 1 + 1`.", "inline executable code"),
+    "raw block": ("```{=html}\n<b>x</b>\n```", "raw format block"),
+    "embed": ("{{< embed nb.ipynb#fig-x >}}", "embed"),
+    "other shortcode": ("{{< pagebreak >}}", "unsupported shortcode {{< pagebreak >}}"),
+    "margin div": ("::: {.column-margin}\nx\n:::", "unsupported div class '.column-margin'"),
+    "tabset": ("::: panel-tabset\nx\n:::", "unsupported div class '.panel-tabset'"),
+    "sec crossref": ("Zie @sec-inleiding.", "unsupported cross-reference '@sec-inleiding'"),
+    "remote image": ("![x](https://example.org/a.png)", "remote image"),
+    "image option": ("![x](a.png){fig-align=center}", "unsupported image attribute 'fig-align'"),
+    "heading class": ("# Kop {.smaller}", "unsupported heading class '.smaller'"),
+    "span class": ("Tekst [opzij]{.aside} hier.", "unsupported span class '.aside'"),
+    "display math": ("$$x^2$$", "display math"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FORBIDDEN))
+def test_feature_check_flags_forbidden(tmp_path, name):
+    snippet, message = FORBIDDEN[name]
+    qmd = tmp_path / "bad.qmd"
+    qmd.write_text(f"---\ntitle: x\n---\n\n# Kop\n\n{snippet}\n", encoding="utf-8")
+    problems = check_sources([qmd])
+    assert len(problems) >= 1, name
+    assert problems[0].file == qmd
+    assert problems[0].line == 7
+    assert any(message in p.message for p in problems), problems
+
+
+def test_feature_check_allows_supported_set(tmp_path):
+    qmd = tmp_path / "ok.qmd"
+    qmd.write_text(
+        textwrap.dedent(
+            """\
+            ---
+            title: Goed
+            toc: true
+            format:
+              typst:
+                papersize: a4
+            ---
+
+            # Inleiding {#sec-inleiding .unnumbered}
+
+            {{< include _fragments/summary.md >}}
+
+            ![Bijschrift](figuren/a.png){#fig-a fig-alt="Alt" width=80%}
+
+            Zie @fig-a en @tbl-b; mail info@limburg.nl of @provincie.
+
+            ::: {.callout-important title="Let op"}
+            [Klein]{.smallcaps} en `code` is tekst.
+            :::
+
+            ```python
+            {{< embed dit-is-code >}}
+            ```
+            """
+        ),
+        encoding="utf-8",
+    )
+    assert check_sources([qmd]) == []
+
+
+def test_feature_check_front_matter_and_config(tmp_path):
+    qmd = tmp_path / "front.qmd"
+    qmd.write_text("---\ntitle: x\njupyter: python3\n---\n\nTekst.\n", encoding="utf-8")
+    cfg = tmp_path / "_quarto.yml"
+    cfg.write_text(
+        textwrap.dedent(
+            """\
+            project:
+              type: website
+            format:
+              html:
+                embed-resources: false
+                theme: cosmo
+              pdf:
+                documentclass: article
+            """
+        ),
+        encoding="utf-8",
+    )
+    problems = check_sources([tmp_path])
+    found = {(p.file.name, p.line, p.message) for p in problems}
+    assert ("front.qmd", 3, "unsupported option 'jupyter'") in found
+    assert ("_quarto.yml", 2, "project.type must be 'default'") in found
+    assert ("_quarto.yml", 6, "unsupported option 'format.html.theme'") in found
+    assert ("_quarto.yml", 7, "unsupported option 'format.pdf'") in found
+    assert any(
+        name == "_quarto.yml" and line == 5 and "embed-resources" in msg
+        for name, line, msg in found
+    )
+    assert str(problems[0]).startswith(str(problems[0].file) + ":")

@@ -1,0 +1,304 @@
+"""Catalogue and area params: YAML files validated where they enter the package.
+
+The indicator catalogue (``data/catalogue/indicators.yml``) and one params file
+per area (``params/<slug>.yml``) are data, not code. Both are loaded with
+``yaml.safe_load`` and validated with pydantic models; every error names the
+file, the key and what was expected, and is raised as
+:class:`indicators.exceptions.InputError`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from indicators.exceptions import InputError
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+UNIT_CODE_RE = re.compile(r"^(NL01|PV\d{2}|GM\d{4}|WK\d{6}|BU\d{8})$")
+GEMEENTE_RE = re.compile(r"^GM\d{4}$")
+
+ValueType = Literal["proportion", "rate", "mean", "score"]
+Polarity = Literal["higher_is_better", "lower_is_better", "neutral"]
+CIMethod = Literal["wilson", "byar", "normal", "none"]
+Aggregation = Literal["sum", "weighted_mean"]
+AreaKind = Literal["aandachtswijk", "dorpsaanpak", "gemeente", "provincie"]
+
+
+def project_root() -> Path:
+    """Return the repository root (holds ``data/``, ``params/``, ``reports/``).
+
+    Overridable with the environment variable ``INDICATORS_ROOT`` so that a
+    researcher can point the toolkit at a copy with other data or params.
+    """
+    env = os.environ.get("INDICATORS_ROOT")
+    if env:
+        return Path(env).resolve()
+    return Path(__file__).resolve().parents[2]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Theme(_Strict):
+    """A report theme (chapter)."""
+
+    id: str
+    label_nl: str
+    label_en: str
+
+
+class Indicator(_Strict):
+    """One catalogue entry: what an indicator is and how to compute and show it."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label_nl: str
+    label_en: str
+    theme: str
+    unit: str
+    value_type: ValueType
+    multiplier: float = Field(gt=0)
+    polarity: Polarity
+    definition: str
+    source: str
+    ci_method: CIMethod
+    aggregation: Aggregation
+    min_count: float = Field(ge=0)
+    min_denominator: float = Field(ge=0)
+    frequency: Literal["annual", "biennial", "survey"]
+    lowest_level: Literal["buurt", "wijk", "gemeente"]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Indicator:
+        if self.ci_method == "wilson" and self.value_type != "proportion":
+            raise ValueError("ci_method 'wilson' is only valid for value_type 'proportion'")
+        if self.ci_method == "normal" and self.aggregation != "weighted_mean":
+            raise ValueError("ci_method 'normal' needs aggregation 'weighted_mean' (value with se)")
+        if self.aggregation == "sum" and self.value_type in ("mean", "score"):
+            raise ValueError(f"value_type '{self.value_type}' cannot be aggregated by 'sum'")
+        return self
+
+
+class Catalogue(_Strict):
+    """The indicator catalogue: themes and indicators."""
+
+    themes: list[Theme]
+    indicators: list[Indicator]
+
+    @model_validator(mode="after")
+    def _references(self) -> Catalogue:
+        theme_ids = [t.id for t in self.themes]
+        dup = {t for t in theme_ids if theme_ids.count(t) > 1}
+        if dup:
+            raise ValueError(f"duplicate theme ids: {sorted(dup)}")
+        ids = [i.id for i in self.indicators]
+        dup = {i for i in ids if ids.count(i) > 1}
+        if dup:
+            raise ValueError(f"duplicate indicator ids: {sorted(dup)}")
+        for k, ind in enumerate(self.indicators):
+            if ind.theme not in theme_ids:
+                raise ValueError(
+                    f"indicators.{k} ({ind.id}): theme '{ind.theme}' is not one of {theme_ids}"
+                )
+        return self
+
+    @cached_property
+    def by_id(self) -> dict[str, Indicator]:
+        return {i.id: i for i in self.indicators}
+
+    def frame(self):
+        """The catalogue as a DataFrame, one row per indicator (for merges)."""
+        import pandas as pd
+
+        return pd.DataFrame([i.model_dump() for i in self.indicators])
+
+
+class AreaParams(_Strict):
+    """One area definition (``params/<slug>.yml``)."""
+
+    slug: str
+    name: str = Field(min_length=1, max_length=120)
+    kind: AreaKind
+    municipality: str | None
+    units: list[str] = Field(min_length=1)
+    comparison_areas: list[str] = Field(default_factory=list)
+    intervention_start: int = Field(ge=2000, le=2035)
+    language: Literal["nl"] = "nl"
+    description: str = ""
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not SLUG_RE.match(v):
+            raise ValueError(
+                "must be a slug: lowercase letters, digits and single hyphens, e.g. 'heerlen-noord'"
+            )
+        return v
+
+    @field_validator("municipality")
+    @classmethod
+    def _gm(cls, v: str | None) -> str | None:
+        if v is not None and not GEMEENTE_RE.match(v):
+            raise ValueError("must be a CBS gemeente code like 'GM0917'")
+        return v
+
+    @field_validator("units")
+    @classmethod
+    def _units(cls, v: list[str]) -> list[str]:
+        bad = [u for u in v if not UNIT_CODE_RE.match(u)]
+        if bad:
+            raise ValueError(
+                f"not CBS unit codes (GM####, WK######, BU########, PV##, NL01): {bad}"
+            )
+        if len(set(v)) != len(v):
+            raise ValueError("contains duplicate unit codes")
+        return v
+
+    @model_validator(mode="after")
+    def _kind(self) -> AreaParams:
+        if self.kind != "provincie" and self.municipality is None:
+            raise ValueError(f"municipality is required for kind '{self.kind}'")
+        return self
+
+
+def _format_validation_error(path: Path, err: ValidationError) -> InputError:
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key (not part of the schema)"
+    elif first["type"] == "missing":
+        msg = "required key is missing"
+    extra = f" (and {len(err.errors()) - 1} more problem(s))" if len(err.errors()) > 1 else ""
+    return InputError(
+        f"{msg}; got {first.get('input')!r}{extra}", path=str(path), row=f"key '{loc}'"
+    )
+
+
+def read_yaml(path: Path) -> Any:
+    """Read a YAML file with the safe loader; syntax errors name file and line."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("file not found", path=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({exc.reason})", path=str(path)) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InputError(f"invalid YAML: {problem}", path=str(path), row=line) from None
+
+
+def load_catalogue(path: Path | None = None) -> Catalogue:
+    """Load and validate the indicator catalogue.
+
+    Parameters
+    ----------
+    path : Path, optional
+        Defaults to ``data/catalogue/indicators.yml`` in the project root.
+    """
+    path = Path(path) if path else project_root() / "data" / "catalogue" / "indicators.yml"
+    raw = read_yaml(path)
+    if not isinstance(raw, dict):
+        raise InputError("expected a mapping with keys 'themes' and 'indicators'", path=str(path))
+    try:
+        return Catalogue.model_validate(raw)
+    except ValidationError as err:
+        raise _format_validation_error(path, err) from None
+
+
+def load_area(path: Path) -> AreaParams:
+    """Load and validate one params file; the slug must equal the file name."""
+    path = Path(path)
+    raw = read_yaml(path)
+    if not isinstance(raw, dict):
+        raise InputError("expected a mapping of area settings", path=str(path))
+    try:
+        area = AreaParams.model_validate(raw)
+    except ValidationError as err:
+        raise _format_validation_error(path, err) from None
+    if area.slug != path.stem:
+        raise InputError(
+            f"slug '{area.slug}' must equal the file name '{path.stem}'",
+            path=str(path),
+            row="key 'slug'",
+        )
+    return area
+
+
+@dataclass(frozen=True)
+class AreaSet:
+    """All area definitions, cross-checked against each other and the units."""
+
+    areas: dict[str, AreaParams]
+    paths: dict[str, Path]
+
+    def __iter__(self):
+        return iter(self.areas.values())
+
+    def __len__(self) -> int:
+        return len(self.areas)
+
+    def __getitem__(self, slug: str) -> AreaParams:
+        try:
+            return self.areas[slug]
+        except KeyError:
+            known = ", ".join(sorted(self.areas)[:8])
+            raise InputError(
+                f"unknown area '{slug}'; run `indicators areas` to list them (e.g. {known}, ...)"
+            ) from None
+
+    def select(self, slugs: Iterable[str]) -> list[AreaParams]:
+        return [self[s] for s in slugs]
+
+    def check_units(self, known_units: set[str]) -> None:
+        """Fail if an area refers to a unit code that is not in the data."""
+        for area in self:
+            missing = [u for u in area.units if u not in known_units]
+            if missing:
+                raise InputError(
+                    f"unit codes not found in the data: {missing[:5]}",
+                    path=str(self.paths[area.slug]),
+                    row="key 'units'",
+                )
+            if area.municipality and area.municipality not in known_units:
+                raise InputError(
+                    f"gemeente '{area.municipality}' not found in the data",
+                    path=str(self.paths[area.slug]),
+                    row="key 'municipality'",
+                )
+
+
+def load_areas(params_dir: Path | None = None) -> AreaSet:
+    """Load every ``params/*.yml`` and check cross-references between them."""
+    params_dir = Path(params_dir) if params_dir else project_root() / "params"
+    files = sorted(params_dir.glob("*.yml"))
+    if not files:
+        raise InputError("no params files (*.yml) found", path=str(params_dir))
+    areas: dict[str, AreaParams] = {}
+    paths: dict[str, Path] = {}
+    for f in files:
+        a = load_area(f)
+        areas[a.slug] = a
+        paths[a.slug] = f
+    for a in areas.values():
+        unknown = [c for c in a.comparison_areas if c not in areas]
+        if unknown:
+            raise InputError(
+                f"comparison areas not defined in params/: {unknown}",
+                path=str(paths[a.slug]),
+                row="key 'comparison_areas'",
+            )
+    return AreaSet(areas=areas, paths=paths)

@@ -1,0 +1,281 @@
+"""Build pipeline: load -> compute (once, all areas) -> per-area notebook -> render.
+
+Steps and their inputs::
+
+    load      data/demo/units.csv, data/demo/observations.csv,
+              data/catalogue/indicators.yml, params/*.yml
+    compute   load                                   -> _build/compute/*.csv, meta.json
+    area      compute, analysis/area.ipynb,
+              reports/area.qmd, params/<slug>.yml    -> _build/areas/<slug>/ (notebook, fragments)
+    render    area, _quarto.yml                      -> _output/areas/<slug>/
+    index     all rendered areas                     -> _output/index.html
+
+Each area is built in its own working directory (no shared state between
+parallel renders; quarto-cli #6116, #5861) and only copied into ``_output``
+when it is complete, file by file with :func:`os.replace`, so an interrupted
+build never leaves a half-written report over a good one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from indicators.config import AreaSet, load_areas, load_catalogue, project_root
+from indicators.exceptions import IndicatorsError
+from indicators.present.formatting import fmt_date
+
+NOTEBOOK = "analysis/area.ipynb"
+TEMPLATE = "reports/area.qmd"
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where the build reads and writes; all derived from the project root."""
+
+    root: Path
+    data_dir: Path
+    params_dir: Path
+    build_dir: Path
+    output_dir: Path
+
+    @classmethod
+    def default(
+        cls,
+        root: Path | None = None,
+        output_dir: Path | None = None,
+        data_dir: Path | None = None,
+        build_dir: Path | None = None,
+        params_dir: Path | None = None,
+    ) -> Paths:
+        root = root or project_root()
+        return cls(
+            root=root,
+            data_dir=data_dir or root / "data" / "demo",
+            params_dir=params_dir or root / "params",
+            build_dir=build_dir or root / "_build",
+            output_dir=output_dir or root / "_output",
+        )
+
+
+@dataclass
+class AreaOutcome:
+    slug: str
+    ok: bool
+    outputs: dict[str, Path] = field(default_factory=dict)
+    error: str = ""
+    notebook: Path | None = None
+
+
+def load_inputs(paths: Paths):
+    """Load and validate every input; raises InputError naming file/line/field."""
+    from indicators.sources import load_observations, load_units
+
+    catalogue = load_catalogue(paths.root / "data" / "catalogue" / "indicators.yml")
+    areas = load_areas(paths.params_dir)
+    units = load_units(paths.data_dir / "units.csv")
+    obs = load_observations(paths.data_dir / "observations.csv", catalogue=catalogue, units=units)
+    areas.check_units(set(units["unit_code"]))
+    return catalogue, areas, units, obs
+
+
+def compute_step(paths: Paths) -> Path:
+    """Compute all statistics for all areas once; returns the results directory."""
+    from indicators.compute import compute_all
+    from indicators.store import provenance, save_results
+
+    catalogue, areas, units, obs = load_inputs(paths)
+    results = compute_all(obs, units, catalogue, areas)
+    inputs = {
+        "units": paths.data_dir / "units.csv",
+        "observations": paths.data_dir / "observations.csv",
+        "catalogue": paths.root / "data" / "catalogue" / "indicators.yml",
+        "notebook": paths.root / NOTEBOOK,
+        "template": paths.root / TEMPLATE,
+    }
+    synthetic = (paths.data_dir / "README.md").exists() and "synthetisch" in (
+        paths.data_dir / "README.md"
+    ).read_text(encoding="utf-8").lower()
+    prov = provenance(
+        inputs,
+        data_label="Synthetische demonstratiegegevens (ingebouwd, deterministisch)"
+        if synthetic
+        else str(paths.data_dir),
+        synthetic=synthetic,
+    )
+    out = paths.build_dir / "compute"
+    save_results(results, out, prov)
+    return out
+
+
+def _meta(area, synthetic: bool, epoch: int) -> dict:
+    import datetime as dt
+
+    date = dt.datetime.fromtimestamp(epoch, tz=dt.UTC).date()
+    kind = {
+        "aandachtswijk": "Gebiedsgerichte aanpak",
+        "dorpsaanpak": "Dorps- en wijkaanpak",
+        "gemeente": "Gemeente",
+        "provincie": "Provincie",
+    }[area.kind]
+    subtitle = f"{kind} · Samen leven en bestaanszekerheid 2024-2027"
+    if synthetic:
+        subtitle += " · Synthetische demonstratiegegevens"
+    return {
+        "title": f"Indicatorenrapport {area.name}",
+        "subtitle": subtitle,
+        "date": fmt_date(date),
+        "lang": "nl",
+        "author": "Provincie Limburg, limburg-indicators",
+        "synthetic-data": synthetic,
+        "area-name": area.name,
+    }
+
+
+def build_area(
+    slug: str, paths: Paths, results_dir: Path, engine: str = "auto", keep_notebook: bool = True
+) -> AreaOutcome:
+    """Execute the notebook for one area, render it, and publish it atomically."""
+    import json
+
+    import papermill as pm
+
+    from indicators.render import render
+    from indicators.store import source_date_epoch
+
+    areas = load_areas(paths.params_dir)
+    area = areas[slug]
+    work_root = paths.build_dir / "areas"
+    work_root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"{slug}.", dir=work_root))
+    nb_out = work / f"{slug}.ipynb"
+    try:
+        shutil.copyfile(paths.root / TEMPLATE, work / "index.qmd")
+        meta = json.loads((results_dir / "meta.json").read_text(encoding="utf-8"))
+        synthetic = bool(meta["provenance"].get("synthetic"))
+        epoch = source_date_epoch(paths.root)
+        (work / "_meta.yml").write_text(
+            yaml.safe_dump(_meta(area, synthetic, epoch), allow_unicode=True, sort_keys=True),
+            encoding="utf-8",
+        )
+        pm.execute_notebook(
+            str(paths.root / NOTEBOOK),
+            str(nb_out),
+            parameters={
+                "area": slug,
+                "results_dir": str(results_dir.resolve()),
+                "fragments_dir": str((work / "_fragments").resolve()),
+                "params_file": str(areas.paths[slug].resolve()),
+            },
+            cwd=str(work),
+            kernel_name="python3",
+            progress_bar=False,
+            log_output=False,
+        )
+        produced = render(work, engine=engine, source_date_epoch=epoch)
+        dest = paths.output_dir / "areas" / slug
+        files = {
+            produced["html"]: dest / "index.html",
+            produced["pdf"]: dest / f"{slug}.pdf",
+        }
+        for src in sorted((work / "_fragments" / "downloads").glob("*.csv")):
+            files[src] = dest / "downloads" / src.name
+        if keep_notebook:
+            files[nb_out] = dest / f"{slug}.ipynb"
+        publish(files)
+        shutil.rmtree(work, ignore_errors=True)
+        return AreaOutcome(
+            slug,
+            True,
+            outputs={
+                k: v
+                for k, v in zip(
+                    ("html", "pdf"), (dest / "index.html", dest / f"{slug}.pdf"), strict=True
+                )
+            },
+        )
+    except Exception as exc:  # one failed area must not stop the others
+        failed = paths.build_dir / "failed" / f"{slug}.ipynb"
+        if nb_out.exists():
+            failed.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(nb_out, failed)
+        msg = str(exc) if isinstance(exc, IndicatorsError) else f"{type(exc).__name__}: {exc}"
+        if os.environ.get("INDICATORS_DEBUG"):
+            msg += "\n" + traceback.format_exc()
+        return AreaOutcome(
+            slug,
+            False,
+            error=msg.strip().splitlines()[-1] if not os.environ.get("INDICATORS_DEBUG") else msg,
+            notebook=failed if failed.exists() else None,
+        )
+
+
+def publish(files: dict[Path, Path]) -> None:
+    """Copy finished files into place; each replace is atomic (same filesystem)."""
+    for src, dst in files.items():
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dst.with_name(f".{dst.name}.tmp-{os.getpid()}")
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+
+
+def select(areas: AreaSet, slugs: list[str] | None, all_: bool) -> list[str]:
+    if all_ or not slugs:
+        return sorted(a.slug for a in areas)
+    return [areas[s].slug for s in slugs]
+
+
+def build(
+    slugs: list[str] | None = None,
+    *,
+    all_areas: bool = False,
+    engine: str = "auto",
+    jobs: int | None = None,
+    paths: Paths | None = None,
+    progress=None,
+) -> list[AreaOutcome]:
+    """Build reports: compute once, then every selected area (in parallel), then the index.
+
+    Parameters
+    ----------
+    slugs : list of str, optional
+        Areas to build; all when empty or ``all_areas``.
+    engine : {"auto", "quarto", "builtin"}
+    jobs : int, optional
+        Worker processes (default: all cores).
+    progress : callable, optional
+        Called as ``progress(outcome)`` after each area.
+    """
+    from indicators.render import available_engine
+    from indicators.site import write_index
+
+    paths = paths or Paths.default()
+    available_engine(engine)  # fail early when quarto is requested but missing
+    results_dir = compute_step(paths)
+    areas = load_areas(paths.params_dir)
+    todo = select(areas, slugs, all_areas)
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+    outcomes: list[AreaOutcome] = []
+    if jobs == 1:
+        for s in todo:
+            o = build_area(s, paths, results_dir, engine)
+            outcomes.append(o)
+            if progress:
+                progress(o)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as ex:
+            futs = {ex.submit(build_area, s, paths, results_dir, engine): s for s in todo}
+            for f in as_completed(futs):
+                o = f.result()
+                outcomes.append(o)
+                if progress:
+                    progress(o)
+    write_index(paths.output_dir, areas, results_dir)
+    return sorted(outcomes, key=lambda o: o.slug)

@@ -1,0 +1,565 @@
+"""Per-area report fragments: summary, findings, theme chapters, annex, provenance.
+
+The per-area notebook (``analysis/area.ipynb``) calls these functions; each
+returns markdown (and writes figures or CSV files) for ``reports/area.qmd`` to
+include. Nothing here computes statistics: values, intervals, trends and
+comparisons come from :func:`indicators.compute.compute_all`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from indicators.config import Catalogue, Indicator
+from indicators.present import charts
+from indicators.present.formatting import fmt_number
+from indicators.present.tables import escape_md, pipe_table
+
+SYNTHETIC_NOTICE = (
+    "::: {.callout-warning}\n"
+    "## Synthetische demonstratiegegevens\n\n"
+    "Alle cijfers in dit rapport zijn **synthetisch**: ze zijn door het programma "
+    "gegenereerd om de werking te tonen en beschrijven geen echte situatie in {name}. "
+    "Gebruik ze niet voor beleid.\n"
+    ":::\n"
+)
+
+TREND_SHORT = {
+    "increasing_better": "↑ verbeterend",
+    "decreasing_better": "↓ verbeterend",
+    "increasing_worse": "↑ verslechterend",
+    "decreasing_worse": "↓ verslechterend",
+    "increasing": "↑ toenemend",
+    "decreasing": "↓ afnemend",
+    "no_significant_change": "geen sign. verandering",
+    "cannot_calculate": "kan niet worden berekend",
+}
+
+COMPARISON_SHORT = {
+    "better": "▲ beter",
+    "worse": "▼ slechter",
+    "similar": "● vergelijkbaar",
+    "higher": "hoger",
+    "lower": "lager",
+    "not_compared": "niet getoetst",
+}
+
+
+@dataclass(frozen=True)
+class AreaView:
+    """Everything a report needs about one area, selected from the results."""
+
+    slug: str
+    name: str
+    kind: str
+    gemeente: str | None
+    gemeente_name: str | None
+    intervention_start: float | None
+    summary: pd.DataFrame  # this area's rows of Results.summary
+    values: pd.DataFrame  # this area's and its benchmarks' rows of Results.values
+
+
+def select_area(results, slug: str) -> AreaView:
+    """Select one area and its benchmark series from the all-area results."""
+    a = results.areas.set_index("area")
+    if slug not in a.index:
+        raise KeyError(f"area '{slug}' not in the computed results")
+    row = a.loc[slug]
+    keys = [slug, "PV31", "NL01"]
+    gm = row["gemeente"] if isinstance(row["gemeente"], str) else None
+    if gm and gm != slug:
+        keys.append(gm)
+    vals = results.values[results.values["area"].isin(keys)]
+    return AreaView(
+        slug=slug,
+        name=str(row["name"]),
+        kind=str(row["kind"]),
+        gemeente=gm,
+        gemeente_name=row["gemeente_name"] if isinstance(row["gemeente_name"], str) else None,
+        intervention_start=float(row["intervention_start"])
+        if pd.notna(row["intervention_start"])
+        else None,
+        summary=results.summary[results.summary["area"] == slug].copy(),
+        values=vals,
+    )
+
+
+def _dec(ind: Indicator) -> int:
+    if ind.value_type == "score":
+        return 2
+    return 1
+
+
+def fmt_value_ci(value: float, lower: float, upper: float, decimals: int) -> str:
+    """``12,3 (11,0–13,7)``; the interval is left out when there is none."""
+    if pd.isna(value):
+        return "."
+    if pd.isna(lower) or pd.isna(upper):
+        return fmt_number(value, decimals)
+    return f"{fmt_number(value, decimals)} ({fmt_number(lower, decimals)}–{fmt_number(upper, decimals)})"
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def theme_status(summary: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """Traffic light per theme from the comparisons with Nederland and the trends.
+
+    Rule (stated in the report): *Rood* when an indicator in the theme is
+    significantly worse than Nederland and worsening, or at least half of the
+    tested indicators are significantly worse; *Oranje* when at least one is
+    significantly worse or worsening; otherwise *Groen*. Themes with no tested
+    indicator get *Grijs* (niet te beoordelen).
+    """
+    rows = []
+    for t in catalogue.themes:
+        s = summary[summary["theme"] == t.id]
+        if s.empty:
+            continue
+        tested = s["vs_nederland"].isin(["better", "worse", "similar"])
+        worse = s["vs_nederland"].eq("worse")
+        worsening = s["trend_code"].isin(["increasing_worse", "decreasing_worse"])
+        n_tested = int(tested.sum())
+        if n_tested == 0 and not worsening.any():
+            status = "Grijs"
+        elif (worse & worsening).any() or (n_tested and worse.sum() >= n_tested / 2):
+            status = "Rood"
+        elif worse.any() or worsening.any():
+            status = "Oranje"
+        else:
+            status = "Groen"
+        rows.append(
+            {
+                "theme": t.id,
+                "Thema": t.label_nl,
+                "Status": status,
+                "Slechter": int(worse.sum()),
+                "Gelijk": int(s["vs_nederland"].eq("similar").sum()),
+                "Beter": int(s["vs_nederland"].eq("better").sum()),
+                "Verslechtert": int(worsening.sum()),
+                "Totaal": len(s),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+STATUS_SYMBOL = {"Rood": "● Rood", "Oranje": "◐ Oranje", "Groen": "○ Groen", "Grijs": "– Grijs"}
+
+
+def summary_table_md(view: AreaView, catalogue: Catalogue) -> str:
+    """Traffic-light table per theme (markdown)."""
+    st = theme_status(view.summary, catalogue)
+    st["Status"] = st["Status"].map(STATUS_SYMBOL)
+    return pipe_table(st.drop(columns=["theme"]), align="llrrrrr")
+
+
+def priority_table_md(view: AreaView, catalogue: Catalogue, n: int = 6) -> str:
+    """The indicators that need attention first: worse than NL and worsening first."""
+    s = view.summary[view.summary["priority"] <= 2].head(n)
+    if s.empty:
+        return "Geen enkele indicator is significant slechter dan Nederland of verslechtert significant."
+    rows = []
+    for r in s.itertuples():
+        ind = catalogue.by_id[r.indicator_id]
+        d = _dec(ind)
+        rows.append(
+            {
+                "Indicator": escape_md(ind.label_nl),
+                "Jaar": str(int(r.latest_period)),
+                view_name_col(view): fmt_value_ci(
+                    r.latest_value, r.latest_lower_ci, r.latest_upper_ci, d
+                ),
+                "Nederland": fmt_number(r.nederland_value, d),
+                "t.o.v. NL": COMPARISON_SHORT.get(r.vs_nederland, "."),
+                "Trend": TREND_SHORT.get(r.trend_code, "."),
+            }
+        )
+    return pipe_table(pd.DataFrame(rows), align="lrrrll")
+
+
+def view_name_col(view: AreaView) -> str:
+    return escape_md(view.name) + " (95%-BI)"
+
+
+# --------------------------------------------------------------------------- findings
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One key finding: the Dutch sentence and the numbers behind it."""
+
+    text: str
+    indicator_id: str
+    value: float
+    reference: float
+    period: int
+
+
+def key_findings(view: AreaView, catalogue: Catalogue, n: int = 5) -> list[Finding]:
+    """Plain-Dutch sentences for the most important results.
+
+    Order: significantly worse than Nederland *and* worsening, then worse, then
+    significant trends, then significantly better. Each sentence states the
+    area value, its year, the Dutch value and the test result, taken directly
+    from the summary table.
+    """
+    s = view.summary
+    chosen = (
+        pd.concat(
+            [
+                s[s["priority"] <= 2],
+                s[s["vs_nederland"].eq("better")],
+            ]
+        )
+        .drop_duplicates("indicator_id")
+        .head(n)
+    )
+    out = []
+    for r in chosen.itertuples():
+        ind = catalogue.by_id[r.indicator_id]
+        d = _dec(ind)
+        label = ind.label_nl[0].lower() + ind.label_nl[1:]
+        v, nl = fmt_number(r.latest_value, d), fmt_number(r.nederland_value, d)
+        unit = ind.unit
+        if r.vs_nederland == "worse":
+            cmp = f"significant ongunstiger dan in Nederland ({nl})"
+        elif r.vs_nederland == "better":
+            cmp = f"significant gunstiger dan in Nederland ({nl})"
+        elif r.vs_nederland in ("higher", "lower"):
+            cmp = f"significant {'hoger' if r.vs_nederland == 'higher' else 'lager'} dan in Nederland ({nl})"
+        else:
+            cmp = f"niet significant anders dan in Nederland ({nl})"
+        text = f"In {escape_md(view.name)} is de waarde voor {escape_md(label)} {v} {escape_md(unit)} ({int(r.latest_period)}), {cmp}."
+        if r.trend_code in (
+            "increasing_worse",
+            "decreasing_worse",
+            "increasing_better",
+            "decreasing_better",
+        ):
+            text += f" De recente trend is {r.trend_label}."
+        out.append(
+            Finding(
+                text,
+                r.indicator_id,
+                float(r.latest_value),
+                float(r.nederland_value),
+                int(r.latest_period),
+            )
+        )
+    return out
+
+
+def findings_md(findings: list[Finding]) -> str:
+    if not findings:
+        return "Er zijn geen significante verschillen met Nederland gevonden."
+    return "\n".join(f"- {f.text}" for f in findings)
+
+
+# --------------------------------------------------------------------------- themes
+
+
+SERIES_LABELS = {"limburg": "Limburg", "nederland": "Nederland"}
+
+
+def _series(view: AreaView, indicator_id: str) -> list[charts.Series]:
+    v = view.values[view.values["indicator_id"] == indicator_id]
+    cols = ["period", "value", "lower_ci", "upper_ci"]
+    out = [charts.Series("area", view.name, v[v["area"] == view.slug][cols])]
+    if view.gemeente and view.gemeente != view.slug:
+        out.append(
+            charts.Series(
+                "gemeente", f"Gemeente {view.gemeente_name}", v[v["area"] == view.gemeente][cols]
+            )
+        )
+    if view.slug != "PV31" and view.kind != "provincie":
+        out.append(charts.Series("limburg", "Limburg", v[v["area"] == "PV31"][cols]))
+    out.append(charts.Series("nederland", "Nederland", v[v["area"] == "NL01"][cols]))
+    return out
+
+
+def theme_chapter_md(
+    view: AreaView, catalogue: Catalogue, theme_id: str, fig_dir: Path, rel: str
+) -> str:
+    """One theme chapter: a short text, the trend small multiples and the table."""
+    theme = next(t for t in catalogue.themes if t.id == theme_id)
+    inds = [i for i in catalogue.indicators if i.theme == theme_id]
+    s = view.summary.set_index("indicator_id")
+    panels = [
+        {"title": i.label_nl, "unit": i.unit, "decimals": _dec(i), "series": _series(view, i.id)}
+        for i in inds
+    ]
+    fname = f"theme-{theme_id}.png"
+    chart = charts.trend_panels(
+        panels,
+        fig_dir / fname,
+        intervention_start=view.intervention_start
+        if view.kind in ("aandachtswijk", "dorpsaanpak")
+        else None,
+        caption=f"{theme.label_nl}: ontwikkeling in {view.name} vergeleken met "
+        + ("de gemeente, " if view.gemeente and view.gemeente != view.slug else "")
+        + "Limburg en Nederland. De grijze band is het 95%-betrouwbaarheidsinterval.",
+        alt_intro=f"Lijngrafieken voor het thema {theme.label_nl} in {view.name}.",
+    )
+    rows = []
+    n_worse = 0
+    has_gm = bool(view.gemeente) and view.gemeente != view.slug
+    show_limburg = view.kind != "provincie"
+    for i in inds:
+        row = {"Indicator": escape_md(i.label_nl), "Jaar": ".", "Waarde (95%-BI)": "."}
+        if has_gm:
+            row["Gemeente"] = "."
+        if show_limburg:
+            row["Limburg"] = "."
+        row["Nederland"] = "."
+        row["Trend"] = "."
+        if i.id not in s.index:
+            latest = _latest_benchmarks(view, i.id)
+            for col, key in (
+                ("Gemeente", view.gemeente),
+                ("Limburg", "PV31"),
+                ("Nederland", "NL01"),
+            ):
+                if col in row and key in latest:
+                    row[col] = f"{fmt_number(latest[key][1], _dec(i))} ({latest[key][0]})"
+        else:
+            r = s.loc[i.id]
+            d = _dec(i)
+            n_worse += r["vs_nederland"] == "worse"
+            row["Jaar"] = str(int(r["latest_period"]))
+            row["Waarde (95%-BI)"] = fmt_value_ci(
+                r["latest_value"], r["latest_lower_ci"], r["latest_upper_ci"], d
+            )
+            for col, key in (
+                ("Gemeente", "gemeente"),
+                ("Limburg", "limburg"),
+                ("Nederland", "nederland"),
+            ):
+                if col in row:
+                    row[col] = benchmark_cell(r[f"{key}_value"], r[f"vs_{key}"], d)
+            row["Trend"] = TREND_SHORT.get(r["trend_code"], ".")
+        rows.append(row)
+    tbl = pd.DataFrame(rows)
+    intro = (
+        f"Dit hoofdstuk toont {len(inds)} indicatoren voor het thema {theme.label_nl.lower()}. "
+        f"{n_worse} daarvan {'is' if n_worse == 1 else 'zijn'} in het laatste jaar significant "
+        f"ongunstiger dan in Nederland."
+    )
+    note = _unavailable_note(view, inds, s)
+    legend = (
+        "In de kolommen met vergelijkingsgebieden staat achter de waarde of "
+        f"{escape_md(view.name)} daar significant van afwijkt: ▼ slechter, ▲ beter, "
+        "● niet significant verschillend, ↑/↓ hoger/lager (zonder oordeel); geen teken: niet getoetst."
+    )
+    return (
+        f"# {escape_md(theme.label_nl)}\n\n{intro}{note}\n\n"
+        f'![{escape_md(chart.caption)}]({rel}/{fname}){{#fig-{theme_id} fig-alt="{_attr(chart.alt)}"}}\n\n'
+        + pipe_table(
+            tbl,
+            align="lr" + "r" * (len(tbl.columns) - 3) + "l",
+            caption=f"{escape_md(theme.label_nl)}: laatste waarden",
+        )
+        + f"\n\n{legend}\n"
+    )
+
+
+def _latest_benchmarks(view: AreaView, indicator_id: str) -> dict[str, tuple[int, float]]:
+    """Latest (period, value) of each benchmark series, for indicators the area lacks."""
+    v = view.values[(view.values["indicator_id"] == indicator_id) & view.values["value"].notna()]
+    last = v.sort_values("period").groupby("area").tail(1)
+    return {r.area: (int(r.period), float(r.value)) for r in last.itertuples()}
+
+
+BENCH_SYMBOL = {"worse": "▼", "better": "▲", "similar": "●", "higher": "↑", "lower": "↓"}
+
+
+def benchmark_cell(value: float, comparison: str, decimals: int) -> str:
+    """A benchmark's value followed by the significance symbol of the area against it."""
+    sym = BENCH_SYMBOL.get(comparison, "")
+    v = fmt_number(value, decimals)
+    return f"{v} {sym}" if sym and v != "." else v
+
+
+def join_nl(items: list[str]) -> str:
+    """Dutch enumeration: ``a``, ``a en b``, ``a, b en c``.
+
+    >>> join_nl(["a", "b", "c"])
+    'a, b en c'
+    """
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " en " + items[-1]
+
+
+def _unavailable_note(view: AreaView, inds: list[Indicator], s: pd.DataFrame) -> str:
+    """Explain indicators without a value for this area (published only at a higher level)."""
+    if view.kind not in ("aandachtswijk", "dorpsaanpak"):
+        return ""
+    missing = [i for i in inds if i.id not in s.index]
+    gm = [i.label_nl for i in missing if i.lowest_level == "gemeente"]
+    wk = [i.label_nl for i in missing if i.lowest_level == "wijk"]
+    parts = []
+    partial = [
+        i.label_nl
+        for i in inds
+        if i.id in s.index and "partial" in str(s.loc[i.id, "latest_flags"])
+    ]
+    if partial:
+        parts.append(
+            f"{escape_md(join_nl(partial))}: niet voor alle buurten of wijken van het gebied beschikbaar; "
+            "de waarde beschrijft het deel met gegevens."
+        )
+    if gm:
+        verb = "is" if len(gm) == 1 else "zijn"
+        parts.append(f"{escape_md(join_nl(gm))} {verb} alleen op gemeenteniveau beschikbaar.")
+    if wk:
+        verb = "is" if len(wk) == 1 else "zijn"
+        parts.append(
+            f"{escape_md(join_nl(wk))} {verb} alleen per wijk beschikbaar, en het gebied bestaat niet uit hele wijken."
+        )
+    if not parts:
+        return ""
+    if gm or wk:
+        parts.append("De grafiek toont voor die indicatoren alleen de vergelijkingsgebieden.")
+    return "\n\n" + " ".join(parts)
+
+
+def _attr(text: str) -> str:
+    """Make text safe inside a double-quoted markdown attribute."""
+    return (
+        text.replace("\\", "")
+        .replace('"', "'")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\n", " ")
+    )
+
+
+def overview_figure_md(view: AreaView, catalogue: Catalogue, fig_dir: Path, rel: str) -> str:
+    """Spine-style overview of all indicators against Nederland."""
+    s = view.summary.copy()
+    s["label"] = s["indicator_id"].map(lambda i: catalogue.by_id[i].label_nl)
+    s = s.rename(columns={"latest_value": "value"})
+    s = s[s["vs_nederland"] != "not_compared"]
+    if s.empty:
+        return ""
+    chart = charts.comparison_dots(
+        s,
+        fig_dir / "overview.png",
+        caption=f"Alle getoetste indicatoren van {view.name} als index ten opzichte van Nederland (= 100), in volgorde van urgentie.",
+        alt_intro=f"Puntgrafiek met de waarde van elke indicator in {view.name} als index ten opzichte van Nederland.",
+    )
+    return f'![{escape_md(chart.caption)}]({rel}/overview.png){{#fig-overview fig-alt="{_attr(chart.alt)}"}}\n'
+
+
+# --------------------------------------------------------------------------- annex, provenance, downloads
+
+
+def annex_md(catalogue: Catalogue) -> str:
+    """Indicator definitions and sources."""
+    rows = [
+        {
+            "Indicator": escape_md(i.label_nl),
+            "Eenheid": escape_md(i.unit),
+            "Definitie": escape_md(i.definition),
+            "Bron": escape_md(i.source),
+            "Interval": {
+                "wilson": "Wilson",
+                "byar": "Byar / exact Poisson",
+                "normal": "normaal (se)",
+                "none": "geen",
+            }[i.ci_method],
+        }
+        for i in catalogue.indicators
+    ]
+    return pipe_table(pd.DataFrame(rows), align="lllll")
+
+
+def provenance_md(prov: dict) -> str:
+    """Data checksums, parameters, package version and git commit."""
+    lines = [
+        f"- Pakket: limburg-indicators {escape_md(prov.get('package_version', '?'))}",
+        f"- Git-commit: `{prov.get('git_commit', 'onbekend')}`",
+        f"- Gegevens: {escape_md(prov.get('data_label', ''))}",
+        f"- Parameters: {escape_md(', '.join(f'{k} = {v}' for k, v in sorted(prov.get('parameters', {}).items())))}",
+        "",
+    ]
+    rows = [
+        {"Bestand": f"`{escape_md(k)}`", "SHA-256": f"`{v[:16]}…`"}
+        for k, v in sorted(prov.get("inputs", {}).items())
+    ]
+    return (
+        "\n".join(lines)
+        + "\n"
+        + pipe_table(pd.DataFrame(rows), align="ll", caption="Invoerbestanden en controlegetallen")
+    )
+
+
+def write_downloads(view: AreaView, catalogue: Catalogue, out_dir: Path) -> list[Path]:
+    """Write the report's tables as CSV files (Dutch column names, `.` = missing)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cat = catalogue.frame().set_index("id")
+    v = view.values[view.values["area"] == view.slug].copy()
+    v.insert(1, "indicator", v["indicator_id"].map(cat["label_nl"]))
+    v = v[
+        [
+            "indicator_id",
+            "indicator",
+            "period",
+            "numerator",
+            "denominator",
+            "value",
+            "lower_ci",
+            "upper_ci",
+            "confidence",
+            "method",
+            "flags",
+        ]
+    ]
+    s = view.summary.copy()
+    s.insert(1, "indicator", s["indicator_id"].map(cat["label_nl"]))
+    keep = [c for c in s.columns if c not in ("area",)]
+    paths = [out_dir / f"{view.slug}-waarden.csv", out_dir / f"{view.slug}-samenvatting.csv"]
+    v.to_csv(paths[0], index=False, na_rep=".", lineterminator="\n", float_format="%.6g")
+    s[keep].to_csv(paths[1], index=False, na_rep=".", lineterminator="\n", float_format="%.6g")
+    return paths
+
+
+def downloads_md(paths: list[Path], rel: str) -> str:
+    descr = {
+        "waarden": "alle waarden per indicator en jaar, met betrouwbaarheidsintervallen",
+        "samenvatting": "laatste waarde, verandering, trend en vergelijkingen per indicator",
+    }
+    lines = []
+    for p in paths:
+        kind = p.stem.rsplit("-", 1)[-1]
+        lines.append(f"- [{p.name}]({rel}/{p.name}): {descr.get(kind, '')}")
+    return "\n".join(lines)
+
+
+def intro_md(view: AreaView, description: str, n_units: int) -> str:
+    kind_txt = {
+        "aandachtswijk": "gebiedsgerichte aanpak",
+        "dorpsaanpak": "dorps- of wijkaanpak",
+        "gemeente": "gemeente",
+        "provincie": "provincie",
+    }[view.kind]
+    bits = [f"Dit rapport beschrijft **{escape_md(view.name)}** ({kind_txt})."]
+    if description:
+        bits.append(escape_md(description))
+    if view.kind in ("aandachtswijk", "dorpsaanpak"):
+        bits.append(
+            f"Het gebied bestaat uit {n_units} CBS-{'buurt' if n_units == 1 else 'buurten'} in de gemeente "
+            f"{escape_md(view.gemeente_name or '')}. Cijfers voor het gebied zijn berekend uit de opgetelde tellers "
+            f"en noemers van die buurten, niet als gemiddelde van buurtpercentages."
+        )
+        if view.intervention_start:
+            bits.append(
+                f"De aanpak startte in {int(view.intervention_start)}; de grafieken markeren dat jaar met een stippellijn."
+            )
+    return " ".join(bits)
+
+
+def is_nan(x) -> bool:
+    return x is None or (isinstance(x, float) and np.isnan(x))

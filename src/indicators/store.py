@@ -1,0 +1,117 @@
+"""Save and load computed results, with provenance, between build steps.
+
+The compute step runs once per build and writes its tables here; every
+per-area notebook reads them back. CSV keeps the tables inspectable; floats are
+written with 17 significant digits, so a round trip is exact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+
+from indicators import __version__
+from indicators.compute import Results
+from indicators.config import project_root
+
+TABLES = ("values", "summary", "areas")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def git_commit(root: Path | None = None) -> str:
+    """The current git commit (with ``-dirty`` when the tree has changes), or ``unknown``."""
+    root = root or project_root()
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root, capture_output=True, text=True, check=True, timeout=10,
+        ).stdout.strip()  # fmt: skip
+        return sha + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def source_date_epoch(root: Path | None = None) -> int:
+    """Build timestamp: ``SOURCE_DATE_EPOCH`` if set, else the last commit's time.
+
+    Using the commit time instead of the wall clock keeps two builds of the
+    same commit byte-identical (reproducible-builds.org convention).
+    """
+    env = os.environ.get("SOURCE_DATE_EPOCH")
+    if env:
+        return int(env)
+    try:
+        out = subprocess.run(
+            ["git", "log", "-1", "--format=%ct"], cwd=root or project_root(),
+            capture_output=True, text=True, check=True, timeout=10,
+        ).stdout.strip()  # fmt: skip
+        return int(out)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return 0
+
+
+def provenance(inputs: dict[str, Path], *, data_label: str, synthetic: bool) -> dict:
+    """Checksums of every input file, package version, git commit."""
+    root = project_root()
+
+    def rel(p: Path) -> str:
+        try:
+            return str(Path(p).resolve().relative_to(root))
+        except ValueError:
+            return str(p)
+
+    return {
+        "package_version": __version__,
+        "git_commit": git_commit(),
+        "data_label": data_label,
+        "synthetic": synthetic,
+        "inputs": {rel(p): sha256_file(p) for p in sorted(inputs.values(), key=str)},
+    }
+
+
+def save_results(results: Results, out_dir: Path, prov: dict) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in TABLES:
+        df = getattr(results, name)
+        tmp = out_dir / f".{name}.csv.tmp"
+        df.to_csv(tmp, index=False, float_format="%.17g", lineterminator="\n")
+        os.replace(tmp, out_dir / f"{name}.csv")
+    meta = {**results.meta, "provenance": prov}
+    tmp = out_dir / ".meta.json.tmp"
+    tmp.write_text(json.dumps(meta, indent=2, sort_keys=True, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, out_dir / "meta.json")
+
+
+def load_results(out_dir: Path) -> Results:
+    out_dir = Path(out_dir)
+    tables = {}
+    for name in TABLES:
+        df = pd.read_csv(out_dir / f"{name}.csv", keep_default_na=True)
+        for col in ("flags", "method", "trend_code", "trend_label", "trend_method"):
+            if col in df.columns:
+                df[col] = df[col].fillna("")
+        tables[name] = df
+    meta = json.loads((out_dir / "meta.json").read_text(encoding="utf-8"))
+    return Results(
+        values=tables["values"], summary=tables["summary"], areas=tables["areas"], meta=meta
+    )

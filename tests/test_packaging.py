@@ -1,0 +1,55 @@
+"""The project's set-up files agree with each other."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+import yaml
+
+from tests.conftest import ROOT
+
+
+def _name(req: str) -> str:
+    return re.split(r"[<>=!~ \[]", req, maxsplit=1)[0].strip().lower().replace("_", "-")
+
+
+def _spec(req: str) -> str:
+    return req.replace(" ", "")
+
+
+def test_environment_yml_lists_the_same_dependencies_as_pyproject():
+    py = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
+    conda = [d for d in env if isinstance(d, str)]
+    pip = next(d["pip"] for d in env if isinstance(d, dict))
+    env_reqs = {_name(d): _spec(d) for d in conda + pip if not d.startswith("-e")}
+    # conda-only extras that pyproject cannot express
+    for extra in ("python", "quarto", "pip"):
+        env_reqs.pop(extra, None)
+    py_reqs = {_name(d): _spec(d) for d in py}
+    assert env_reqs == py_reqs
+
+
+def test_environment_yml_adds_quarto_from_conda_forge():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert "conda-forge" in env["channels"]
+    assert any(isinstance(d, str) and d.startswith("quarto") for d in env["dependencies"])
+
+
+def test_make_help_documents_every_target():
+    mk = (ROOT / "Makefile").read_text()
+    targets = re.findall(r"^([a-z][a-z-]*):", mk, flags=re.M)
+    documented = set(re.findall(r"^([a-z][a-z-]*):.*## ", mk, flags=re.M))
+    assert {"reports", "test", "help"} <= documented
+    assert set(targets) - {"env"} <= documented | {"env"}
+
+
+def test_readme_starts_with_the_two_setup_commands():
+    readme = (ROOT / "README.md").read_text()
+    head = readme[:1500]
+    assert "make reports" in head and "make test" in head
+
+
+def test_ci_runs_make_test():
+    assert "make test" in (ROOT / ".ci" / "run").read_text()

@@ -145,8 +145,6 @@ def build_area(
     """Execute the notebook for one area, render it, and publish it atomically."""
     import json
 
-    import papermill as pm
-
     from indicators.render import render
     from indicators.store import source_date_epoch
 
@@ -165,19 +163,16 @@ def build_area(
             yaml.safe_dump(_meta(area, synthetic, epoch), allow_unicode=True, sort_keys=True),
             encoding="utf-8",
         )
-        pm.execute_notebook(
-            str(paths.root / NOTEBOOK),
-            str(nb_out),
-            parameters={
+        execute_notebook(
+            paths.root / NOTEBOOK,
+            nb_out,
+            {
                 "area": slug,
                 "results_dir": str(results_dir.resolve()),
                 "fragments_dir": str((work / "_fragments").resolve()),
                 "params_file": str(areas.paths[slug].resolve()),
             },
-            cwd=str(work),
-            kernel_name="python3",
-            progress_bar=False,
-            log_output=False,
+            work,
         )
         produced = render(work, engine=engine, source_date_epoch=epoch)
         dest = paths.output_dir / "areas" / slug
@@ -215,6 +210,32 @@ def build_area(
             error=msg.strip().splitlines()[-1] if not os.environ.get("INDICATORS_DEBUG") else msg,
             notebook=failed if failed.exists() else None,
         )
+
+
+def execute_notebook(notebook: Path, out: Path, parameters: dict, cwd: Path) -> None:
+    """Run a notebook with papermill on a kernel that talks over local IPC sockets.
+
+    IPC (Unix sockets in the work dir) instead of papermill's default TCP
+    ports: nothing listens on the network, and ipykernel does not warn about
+    unencrypted TCP for every report.
+    """
+    import papermill as pm
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name="python3", transport="ipc", ip=str(cwd / ".kernel"))
+    try:
+        pm.execute_notebook(
+            str(notebook),
+            str(out),
+            parameters=parameters,
+            cwd=str(cwd),
+            km=km,
+            progress_bar=False,
+            log_output=False,
+        )
+    finally:
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
 
 
 def publish(files: dict[Path, Path]) -> None:

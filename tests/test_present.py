@@ -1,0 +1,91 @@
+"""Presentation: sentences backed by numbers, traffic-light rules, escaping, notebook shape."""
+
+from __future__ import annotations
+
+import pandas as pd
+import papermill as pm
+import pytest
+
+from indicators.config import load_catalogue
+from indicators.present.area import AreaView, key_findings, theme_status
+from indicators.present.formatting import fmt_number
+from indicators.present.tables import escape_md
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    return load_catalogue()
+
+
+def _summary(rows):
+    base = {
+        "latest_period": 2024, "latest_lower_ci": 1.0, "latest_upper_ci": 2.0, "trend_label": "",
+        "nederland_value": 10.0, "priority": 3,
+    }  # fmt: skip
+    df = pd.DataFrame([{**base, **r} for r in rows])
+    return df
+
+
+def _view(summary, name="Testwijk"):
+    return AreaView(
+        "t", name, "aandachtswijk", "GM0917", "Heerlen", 2024.0, summary, pd.DataFrame()
+    )
+
+
+def test_findings_state_the_summary_numbers_and_put_worse_and_worsening_first(catalogue):
+    s = _summary([
+        {"indicator_id": "bijstand", "theme": "werken", "latest_value": 98.04, "nederland_value": 31.51,
+         "vs_nederland": "worse", "trend_code": "no_significant_change", "priority": 1},
+        {"indicator_id": "roken", "theme": "gezondheid", "latest_value": 27.6, "nederland_value": 16.4,
+         "vs_nederland": "worse", "trend_code": "increasing_worse", "trend_label": "toenemend en verslechterend",
+         "priority": 0},
+    ]).sort_values("priority")  # fmt: skip
+    f = key_findings(_view(s), catalogue)
+    assert [x.indicator_id for x in f] == ["roken", "bijstand"]
+    assert "27,6" in f[0].text and "(16,4)" in f[0].text and "verslechterend" in f[0].text
+    assert "98,0" in f[1].text and "(31,5)" in f[1].text and "ongunstiger" in f[1].text
+    for x in f:
+        assert fmt_number(x.value, 1) in x.text and fmt_number(x.reference, 1) in x.text
+
+
+def test_area_names_from_params_are_escaped_in_sentences(catalogue):
+    s = _summary([{"indicator_id": "roken", "theme": "gezondheid", "latest_value": 20.0,
+                   "vs_nederland": "better", "trend_code": "cannot_calculate", "priority": 4}])  # fmt: skip
+    text = key_findings(_view(s, name='<script>alert(1)</script>" onerror="x'), catalogue)[0].text
+    assert "<script>" not in text and "&lt;script&gt;" in text
+
+
+@pytest.mark.parametrize(
+    ("rows", "status"),
+    [
+        ([("worse", "increasing_worse"), ("similar", "no_significant_change")], "Rood"),
+        ([("worse", "no_significant_change"), ("similar", "x"), ("better", "x")], "Oranje"),
+        ([("similar", "decreasing_worse"), ("similar", "x")], "Oranje"),
+        ([("similar", "x"), ("better", "x")], "Groen"),
+        ([("worse", "x"), ("similar", "x")], "Rood"),  # half of the tested are worse
+        ([("not_compared", "cannot_calculate")], "Grijs"),
+    ],
+)
+def test_theme_traffic_light_rule(catalogue, rows, status):
+    s = _summary([{"indicator_id": f"i{k}", "theme": "werken", "latest_value": 1.0, "vs_nederland": v,
+                   "trend_code": t} for k, (v, t) in enumerate(rows)])  # fmt: skip
+    st = theme_status(s, catalogue)
+    assert st.set_index("theme").loc["werken", "Status"] == status
+
+
+def test_escape_md_neutralises_markdown_and_shortcodes():
+    s = escape_md("{{< include /etc/passwd >}} [x](javascript:alert(1)) | *b*")
+    assert "{{<" not in s and "\\{\\{&lt;" in s  # no shortcode survives
+    assert "\\[x\\](" in s  # brackets escaped: not a link any more
+    assert "\\|" in s and "\\*b\\*" in s
+
+
+def test_notebook_has_one_parameters_cell_with_the_expected_parameters(root):
+    nb = root / "analysis" / "area.ipynb"
+    params = pm.inspect_notebook(str(nb))
+    assert set(params) == {"area", "results_dir", "fragments_dir", "params_file"}
+    import nbformat
+
+    cells = nbformat.read(nb, as_version=4).cells
+    assert sum("parameters" in c.metadata.get("tags", []) for c in cells) == 1
+    assert all(not c.get("outputs") for c in cells if c.cell_type == "code")

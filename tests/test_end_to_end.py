@@ -26,7 +26,7 @@ AREAS = ["heerlen-noord", "gemeente-vaals"]
 def built(tmp_path_factory, root):
     out = tmp_path_factory.mktemp("out")
     paths = Paths.default(output_dir=out, build_dir=tmp_path_factory.mktemp("build"))
-    outcomes = build(AREAS, engine="builtin", jobs=2, paths=paths)
+    outcomes = build(AREAS, engine="builtin", jobs=2, paths=paths, province=True)
     return paths, outcomes
 
 
@@ -58,7 +58,7 @@ def _pdf_text(path: Path) -> str:
 
 def test_all_requested_areas_built(built):
     _, outcomes = built
-    assert [o.slug for o in outcomes] == sorted(AREAS)
+    assert [o.slug for o in outcomes] == sorted([*AREAS, "provincie"])
     assert all(o.ok for o in outcomes), [o.error for o in outcomes]
 
 
@@ -126,3 +126,18 @@ def test_site_index_links_every_built_report(built):
         assert f'href="areas/{slug}/index.html"' in index
         assert f'href="areas/{slug}/{slug}.pdf"' in index
     assert 'id="filter"' in index
+
+
+def test_province_report_puts_the_areas_side_by_side(built):
+    paths, _ = built
+    d = paths.output_dir / "provincie"
+    html = (d / "index.html").read_text(encoding="utf-8")
+    for name in ("Heerlen-Noord", "Kerkrade-Oost", "Veulen en Castenray"):
+        assert name in html
+    text = _pdf_text(d / "provincie-limburg.pdf")
+    assert "naast elkaar" in text and "Synthetische demonstratiegegevens" in text
+    # Heerlen-Noord's bijstand value in the side-by-side table equals the raw-CSV computation.
+    _, value = independent_latest("heerlen-noord", "bijstand")
+    assert fmt_number(value, 1) in html
+    index = (paths.output_dir / "index.html").read_text(encoding="utf-8")
+    assert 'href="provincie/index.html"' in index

@@ -74,6 +74,13 @@ def build(
             help="Directory with units.csv and observations.csv (default: embedded demo data)."
         ),
     ] = None,
+    province: Annotated[
+        bool | None,
+        typer.Option(
+            "--province/--no-province",
+            help="Also build the province-wide report (default: with --all or without --area).",
+        ),
+    ] = None,
 ) -> None:
     """Build per-area reports (HTML + PDF) and the site index into _output/."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -85,17 +92,25 @@ def build(
     try:
         paths = Paths.default(output_dir=output_dir, data_dir=data_dir)
         todo = select(load_areas(paths.params_dir), areas, all_)
+        with_province = province if province is not None else (all_ or not areas)
+        total = len(todo) + int(with_province)
         with Progress(
             TextColumn("[bold]Rapporten"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TextColumn("{task.description}"), console=err, disable=not sys.stderr.isatty() and len(todo) < 2,
+            TextColumn("{task.description}"), console=err, disable=not sys.stderr.isatty() and total < 2,
         ) as prog:  # fmt: skip
-            task = prog.add_task("", total=len(todo))
+            task = prog.add_task("", total=total)
 
             def tick(o):
                 prog.update(task, advance=1, description=f"{'✓' if o.ok else '✗'} {o.slug}")
 
             outcomes = run_build(
-                areas, all_areas=all_, engine=engine.value, jobs=jobs, paths=paths, progress=tick
+                areas,
+                all_areas=all_,
+                engine=engine.value,
+                jobs=jobs,
+                paths=paths,
+                progress=tick,
+                province=with_province,
             )
     except IndicatorsError as exc:
         _fail(exc)

@@ -34,6 +34,9 @@ from indicators.present.formatting import fmt_date
 
 NOTEBOOK = "analysis/area.ipynb"
 TEMPLATE = "reports/area.qmd"
+PROVINCE_NOTEBOOK = "analysis/province.ipynb"
+PROVINCE_TEMPLATE = "reports/province.qmd"
+PROVINCE_KEY = "provincie"
 
 
 @dataclass(frozen=True)
@@ -115,101 +118,145 @@ def compute_step(paths: Paths) -> Path:
     return out
 
 
-def _meta(area, synthetic: bool, epoch: int) -> dict:
+@dataclass(frozen=True)
+class ReportSpec:
+    """One report to build: which notebook and template, with which parameters, to where."""
+
+    key: str  # area slug, or "provincie"
+    notebook: str  # relative to the project root
+    template: str
+    parameters: dict
+    dest: str  # relative to the output dir
+    pdf_name: str
+    title: str
+    subtitle: str
+    area_name: str
+
+
+KIND_SUBTITLE = {
+    "aandachtswijk": "Gebiedsgerichte aanpak",
+    "dorpsaanpak": "Dorps- en wijkaanpak",
+    "gemeente": "Gemeente",
+    "provincie": "Provincie",
+}
+PROGRAMME = "Samen leven en bestaanszekerheid 2024-2027"
+
+
+def area_spec(slug: str, areas: AreaSet) -> ReportSpec:
+    area = areas[slug]
+    return ReportSpec(
+        key=slug,
+        notebook=NOTEBOOK,
+        template=TEMPLATE,
+        parameters={"area": slug, "params_file": str(areas.paths[slug].resolve())},
+        dest=f"areas/{slug}",
+        pdf_name=f"{slug}.pdf",
+        title=f"Indicatorenrapport {area.name}",
+        subtitle=f"{KIND_SUBTITLE[area.kind]} · {PROGRAMME}",
+        area_name=area.name,
+    )
+
+
+def province_spec() -> ReportSpec:
+    return ReportSpec(
+        key=PROVINCE_KEY,
+        notebook=PROVINCE_NOTEBOOK,
+        template=PROVINCE_TEMPLATE,
+        parameters={},
+        dest="provincie",
+        pdf_name="provincie-limburg.pdf",
+        title="Provinciaal overzicht Samen leven en bestaanszekerheid",
+        subtitle=f"Alle gebiedsgerichte aanpakken, behoefte-index en planning en control · {PROGRAMME}",
+        area_name="Provincie Limburg",
+    )
+
+
+def _meta(spec: ReportSpec, synthetic: bool, epoch: int) -> dict:
     import datetime as dt
 
     date = dt.datetime.fromtimestamp(epoch, tz=dt.UTC).date()
-    kind = {
-        "aandachtswijk": "Gebiedsgerichte aanpak",
-        "dorpsaanpak": "Dorps- en wijkaanpak",
-        "gemeente": "Gemeente",
-        "provincie": "Provincie",
-    }[area.kind]
-    subtitle = f"{kind} · Samen leven en bestaanszekerheid 2024-2027"
-    if synthetic:
-        subtitle += " · Synthetische demonstratiegegevens"
+    subtitle = spec.subtitle + (" · Synthetische demonstratiegegevens" if synthetic else "")
     return {
-        "title": f"Indicatorenrapport {area.name}",
+        "title": spec.title,
         "subtitle": subtitle,
         "date": fmt_date(date),
         "lang": "nl",
         "author": "Provincie Limburg, limburg-indicators",
         "synthetic-data": synthetic,
-        "area-name": area.name,
+        "area-name": spec.area_name,
     }
 
 
 def build_area(
     slug: str, paths: Paths, results_dir: Path, engine: str = "auto", keep_notebook: bool = True
 ) -> AreaOutcome:
-    """Execute the notebook for one area, render it, and publish it atomically."""
+    """Build the report of one area (see :func:`build_report`)."""
+    return build_report(
+        area_spec(slug, load_areas(paths.params_dir)), paths, results_dir, engine, keep_notebook
+    )
+
+
+def build_report(
+    spec: ReportSpec,
+    paths: Paths,
+    results_dir: Path,
+    engine: str = "auto",
+    keep_notebook: bool = True,
+) -> AreaOutcome:
+    """Execute a report's notebook in its own work dir, render it, and publish it atomically."""
     import json
 
     from indicators.render import render
     from indicators.store import source_date_epoch
 
-    areas = load_areas(paths.params_dir)
-    area = areas[slug]
+    slug = spec.key
     work_root = paths.build_dir / "areas"
     work_root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"{slug}.", dir=work_root))
     nb_out = work / f"{slug}.ipynb"
     try:
-        shutil.copyfile(paths.root / TEMPLATE, work / "index.qmd")
+        shutil.copyfile(paths.root / spec.template, work / "index.qmd")
         meta = json.loads((results_dir / "meta.json").read_text(encoding="utf-8"))
         synthetic = bool(meta["provenance"].get("synthetic"))
         epoch = source_date_epoch(paths.root)
         (work / "_meta.yml").write_text(
-            yaml.safe_dump(_meta(area, synthetic, epoch), allow_unicode=True, sort_keys=True),
+            yaml.safe_dump(_meta(spec, synthetic, epoch), allow_unicode=True, sort_keys=True),
             encoding="utf-8",
         )
         execute_notebook(
-            paths.root / NOTEBOOK,
+            paths.root / spec.notebook,
             nb_out,
             {
-                "area": slug,
+                **spec.parameters,
                 "results_dir": str(results_dir.resolve()),
                 "fragments_dir": str((work / "_fragments").resolve()),
-                "params_file": str(areas.paths[slug].resolve()),
             },
             work,
         )
         produced = render(work, engine=engine, source_date_epoch=epoch)
-        dest = paths.output_dir / "areas" / slug
-        files = {
-            produced["html"]: dest / "index.html",
-            produced["pdf"]: dest / f"{slug}.pdf",
-        }
-        for src in sorted((work / "_fragments" / "downloads").glob("*.csv")):
+        dest = paths.output_dir / spec.dest
+        files = {produced["html"]: dest / "index.html", produced["pdf"]: dest / spec.pdf_name}
+        for src in sorted((work / "_fragments" / "downloads").glob("*")):
             files[src] = dest / "downloads" / src.name
         if keep_notebook:
             files[nb_out] = dest / f"{slug}.ipynb"
         publish(files)
         shutil.rmtree(work, ignore_errors=True)
         return AreaOutcome(
-            slug,
-            True,
-            outputs={
-                k: v
-                for k, v in zip(
-                    ("html", "pdf"), (dest / "index.html", dest / f"{slug}.pdf"), strict=True
-                )
-            },
+            slug, True, outputs={"html": dest / "index.html", "pdf": dest / spec.pdf_name}
         )
-    except Exception as exc:  # one failed area must not stop the others
+    except Exception as exc:  # one failed report must not stop the others
         failed = paths.build_dir / "failed" / f"{slug}.ipynb"
         if nb_out.exists():
             failed.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(nb_out, failed)
+        debug = bool(os.environ.get("INDICATORS_DEBUG"))
         msg = str(exc) if isinstance(exc, IndicatorsError) else f"{type(exc).__name__}: {exc}"
-        if os.environ.get("INDICATORS_DEBUG"):
+        if debug:
             msg += "\n" + traceback.format_exc()
-        return AreaOutcome(
-            slug,
-            False,
-            error=msg.strip().splitlines()[-1] if not os.environ.get("INDICATORS_DEBUG") else msg,
-            notebook=failed if failed.exists() else None,
-        )
+        else:
+            msg = msg.strip().splitlines()[-1] if msg.strip() else type(exc).__name__
+        return AreaOutcome(slug, False, error=msg, notebook=failed if failed.exists() else None)
 
 
 def execute_notebook(notebook: Path, out: Path, parameters: dict, cwd: Path) -> None:
@@ -261,6 +308,7 @@ def build(
     jobs: int | None = None,
     paths: Paths | None = None,
     progress=None,
+    province: bool | None = None,
 ) -> list[AreaOutcome]:
     """Build reports: compute once, then every selected area (in parallel), then the index.
 
@@ -272,7 +320,9 @@ def build(
     jobs : int, optional
         Worker processes (default: all cores).
     progress : callable, optional
-        Called as ``progress(outcome)`` after each area.
+        Called as ``progress(outcome)`` after each report.
+    province : bool, optional
+        Also build the province-wide report; default: when building all areas.
     """
     from indicators.render import available_engine
     from indicators.site import write_index
@@ -281,18 +331,23 @@ def build(
     available_engine(engine)  # fail early when quarto is requested but missing
     results_dir = compute_step(paths)
     areas = load_areas(paths.params_dir)
-    todo = select(areas, slugs, all_areas)
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+    specs = [area_spec(s, areas) for s in select(areas, slugs, all_areas)]
+    if province or (province is None and (all_areas or not slugs)):
+        specs.insert(0, province_spec())
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(specs)))
     outcomes: list[AreaOutcome] = []
     if jobs == 1:
-        for s in todo:
-            o = build_area(s, paths, results_dir, engine)
+        for spec in specs:
+            o = build_report(spec, paths, results_dir, engine)
             outcomes.append(o)
             if progress:
                 progress(o)
     else:
         with ProcessPoolExecutor(max_workers=jobs) as ex:
-            futs = {ex.submit(build_area, s, paths, results_dir, engine): s for s in todo}
+            futs = {
+                ex.submit(build_report, spec, paths, results_dir, engine): spec.key
+                for spec in specs
+            }
             for f in as_completed(futs):
                 o = f.result()
                 outcomes.append(o)

@@ -75,6 +75,21 @@ def write_index(output_dir: Path, areas: AreaSet, results_dir: Path | None = Non
             )
         if items:
             sections.append(f"<section><h2>{esc(title)}</h2><ul>{''.join(items)}</ul></section>")
+    prov = ""
+    prov_dir = output_dir / "provincie"
+    if (prov_dir / "index.html").exists():
+        pdf = (
+            ' · <a href="provincie/provincie-limburg.pdf">PDF</a>'
+            if (prov_dir / "provincie-limburg.pdf").exists()
+            else ""
+        )
+        prov = (
+            "<section><h2>Provinciaal overzicht</h2><ul>"
+            '<li data-name="provincie limburg provinciaal overzicht">'
+            f'<a href="provincie/index.html">Provinciaal overzicht</a><small>HTML{pdf}</small></li>'
+            "</ul></section>"
+        )
+        total += 1
     banner = (
         '<p class="banner"><strong>Synthetische demonstratiegegevens.</strong> Alle cijfers in deze rapporten zijn '
         "door het programma gegenereerd en beschrijven geen echte situatie.</p>"
@@ -91,7 +106,7 @@ def write_index(output_dir: Path, areas: AreaSet, results_dir: Path | None = Non
 <label for="filter">Zoek een gebied</label><br>
 <input id="filter" type="search" placeholder="bijvoorbeeld Heerlen" autocomplete="off">
 <p class="count" id="count">{total} rapporten</p>
-{"".join(sections)}
+{prov}{"".join(sections)}
 </main><script>{SCRIPT}</script></body></html>
 """
     output_dir.mkdir(parents=True, exist_ok=True)

@@ -25,8 +25,8 @@ reports: $(STAMP) ## Build every report (all areas, province, site index) from t
 	$(BIN)/indicators build --all
 
 lint: $(STAMP) ## Ruff lint and format check
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 
 test: $(STAMP) lint ## Lint, then run the whole test suite (unit, reference and end-to-end)
 	$(BIN)/python -m pytest
@@ -41,8 +41,8 @@ demo-data: $(STAMP) ## Regenerate the embedded synthetic demo data (deterministi
 	$(BIN)/indicators demo-data
 
 format: $(STAMP) ## Apply ruff formatting and autofixes
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
 
 clean: ## Remove build outputs (keeps .venv)
 	rm -rf _output _build .pytest_cache

@@ -31,6 +31,7 @@ import yaml
 from indicators.config import AreaSet, load_areas, load_catalogue, project_root
 from indicators.exceptions import IndicatorsError
 from indicators.present.formatting import fmt_date
+from indicators.present.tables import escape_md
 
 NOTEBOOK = "analysis/area.ipynb"
 TEMPLATE = "reports/area.qmd"
@@ -176,14 +177,16 @@ def _meta(spec: ReportSpec, synthetic: bool, epoch: int) -> dict:
 
     date = dt.datetime.fromtimestamp(epoch, tz=dt.UTC).date()
     subtitle = spec.subtitle + (" · Synthetische demonstratiegegevens" if synthetic else "")
+    # Metadata strings are parsed as markdown by pandoc and Quarto: escape the
+    # ones that carry names from params, so a name can never inject HTML.
     return {
-        "title": spec.title,
-        "subtitle": subtitle,
+        "title": escape_md(spec.title),
+        "subtitle": escape_md(subtitle),
         "date": fmt_date(date),
         "lang": "nl",
         "author": "Provincie Limburg, limburg-indicators",
         "synthetic-data": synthetic,
-        "area-name": spec.area_name,
+        "area-name": escape_md(spec.area_name),
     }
 
 

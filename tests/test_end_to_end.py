@@ -141,3 +141,14 @@ def test_province_report_puts_the_areas_side_by_side(built):
     assert fmt_number(value, 1) in html
     index = (paths.output_dir / "index.html").read_text(encoding="utf-8")
     assert 'href="provincie/index.html"' in index
+
+
+def test_two_builds_of_the_same_inputs_are_byte_identical(built, tmp_path):
+    paths, _ = built
+    again = Paths.default(output_dir=tmp_path / "out", build_dir=tmp_path / "build")
+    (o,) = build(["heerlen-noord"], engine="builtin", jobs=1, paths=again, province=False)
+    assert o.ok, o.error
+    for rel in ("index.html", "heerlen-noord.pdf", "downloads/heerlen-noord-waarden.csv"):
+        a = (paths.output_dir / "areas/heerlen-noord" / rel).read_bytes()
+        b = (again.output_dir / "areas/heerlen-noord" / rel).read_bytes()
+        assert a == b, f"{rel} differs between two builds"

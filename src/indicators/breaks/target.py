@@ -1,0 +1,376 @@
+"""Trendbreuk target tracking: is a quarter of the backlog closed by 2030?
+
+The Trendbreuk Zuid-Limburg aim (since 2018) is that by 2030 a quarter of
+South Limburg's health backlog against the rest of the Netherlands is
+closed. :func:`target_trajectory` draws the straight path from the start gap
+to the target, and :func:`assess_target` projects the gap's own trend since
+the start to the target year and says, in Dutch, whether it is on course.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal, NamedTuple
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+
+from indicators.exceptions import ArgumentError
+from indicators.present.formatting import fmt_number
+from indicators.stats.proportions import _check_confidence
+
+__all__ = [
+    "MIN_POST_START_POINTS",
+    "TARGET_VERDICTS_NL",
+    "TargetAssessment",
+    "TargetPolarity",
+    "assess_target",
+    "target_trajectory",
+]
+
+TargetPolarity = Literal["higher_is_better", "lower_is_better"]
+
+TARGET_VERDICTS_NL: dict[str, str] = {
+    "on_track": "op koers",
+    "off_track": "niet op koers",
+    "not_assessable": "nog niet te beoordelen",
+}
+
+MIN_POST_START_POINTS = 3
+
+
+class TargetAssessment(NamedTuple):
+    """Verdict on the Trendbreuk target for one gap series.
+
+    Attributes
+    ----------
+    verdict_code : {"on_track", "off_track", "not_assessable"}
+        Machine-readable verdict.
+    verdict_nl : str
+        ``"op koers"``, ``"niet op koers"`` or ``"nog niet te beoordelen"``.
+    reason_nl : str
+        One or two Dutch sentences with the numbers behind the verdict.
+    projected_gap_at_target, lower, upper : float
+        Projected gap in ``target_year`` and its confidence limits (on the
+        gap scale, as in the input); NaN when not projected.
+    required_gap_at_target : float
+        Gap at which exactly ``fraction`` of the start backlog is closed.
+    start_gap : float
+        The gap in the start year used as the baseline.
+    slope : float
+        Fitted change of the gap per period since the start (NaN when not
+        fitted).
+    n_points : int
+        Number of gap values after the start year.
+    confidence : float
+        Confidence level of the band.
+    method : str
+        ``"wls_trend_since_start"``.
+    """
+
+    verdict_code: str
+    verdict_nl: str
+    reason_nl: str
+    projected_gap_at_target: float
+    lower: float
+    upper: float
+    required_gap_at_target: float
+    start_gap: float
+    slope: float
+    n_points: int
+    confidence: float
+    method: str
+
+
+def _number(x: Any, name: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.number)) or math.isnan(x):
+        raise ArgumentError(f"{name} must be a number")
+    return float(x)
+
+
+def _check_years(start_year: Any, target_year: Any) -> tuple[float, float]:
+    start, target = _number(start_year, "start_year"), _number(target_year, "target_year")
+    if not target > start:
+        raise ArgumentError("target_year must be after start_year")
+    return start, target
+
+
+def _check_fraction(fraction: Any) -> float:
+    f = _number(fraction, "fraction")
+    if not 0 < f <= 1:
+        raise ArgumentError("fraction must be greater than 0 and at most 1")
+    return f
+
+
+def target_trajectory(
+    start_year: int,
+    start_gap: float,
+    target_year: int = 2030,
+    fraction: float = 0.25,
+    *,
+    neutral: float = 0.0,
+) -> pd.DataFrame:
+    """Straight path from the start gap to the gap with ``fraction`` of it closed.
+
+    Parameters
+    ----------
+    start_year : int
+        Year the programme started (2018 for Trendbreuk).
+    start_gap : float
+        Gap in ``start_year``.
+    target_year : int, default 2030
+        Year by which ``fraction`` of the gap should be closed.
+    fraction : float, default 0.25
+        Share of the start gap to close, in (0, 1].
+    neutral : float, default 0.0
+        Gap value meaning "no gap": 0 for differences, 1 for ratios.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``period`` (every year from ``start_year`` to ``target_year``),
+        ``target_gap`` and ``method`` (``"linear_target_path"``).
+
+    Raises
+    ------
+    indicators.exceptions.ArgumentError
+        If ``target_year`` is not after ``start_year``, ``fraction`` is not in
+        (0, 1], or ``start_gap`` is not a number.
+
+    Notes
+    -----
+    ``target_gap(y) = neutral + (start_gap - neutral) (1 - fraction (y -
+    start_year) / (target_year - start_year))``: closing at a constant pace.
+    The policy text fixes only the end point; the straight line is the
+    simplest reading of "on course" in between.
+
+    Examples
+    --------
+    >>> target_trajectory(2018, -1.2, 2030, 0.25).iloc[[0, 6, 12]]["target_gap"].round(3).tolist()
+    [-1.2, -1.05, -0.9]
+    """
+    start, target = _check_years(start_year, target_year)
+    f = _check_fraction(fraction)
+    g0 = _number(start_gap, "start_gap")
+    nu = _number(neutral, "neutral")
+    years = np.arange(start, target + 1)
+    path = nu + (g0 - nu) * (1.0 - f * (years - start) / (target - start))
+    out = pd.DataFrame({"period": years, "target_gap": path, "method": "linear_target_path"})
+    if float(start_year).is_integer() and float(target_year).is_integer():
+        out["period"] = out["period"].astype(int)
+    return out
+
+
+def _wls_projection(
+    x: np.ndarray, y: np.ndarray, se: np.ndarray, at: float, confidence: float
+) -> tuple[float, float, float, float]:
+    """WLS line through (x, y) with weights 1/se^2; projection at ``at`` with a band.
+
+    The residual scale is used when larger than 1 (extra year-to-year
+    variation), never below 1 (the sampling error alone).
+    """
+    X = sm.add_constant(x - at, has_constant="add")
+    res = sm.WLS(y, X, weights=1.0 / se**2).fit()
+    scale = max(1.0, float(res.scale))
+    cov = res.normalized_cov_params * scale
+    est, se_at = float(res.params[0]), float(np.sqrt(cov[0, 0]))
+    df = len(x) - 2
+    crit = float(stats.t.ppf(0.5 + confidence / 2, df))
+    return est, est - crit * se_at, est + crit * se_at, float(res.params[1])
+
+
+def assess_target(
+    gap: pd.DataFrame,
+    *,
+    start_year: int,
+    polarity: TargetPolarity,
+    target_year: int = 2030,
+    fraction: float = 0.25,
+    start_gap: float | None = None,
+    neutral: float = 0.0,
+    confidence: float = 0.95,
+    decimals: int = 1,
+    unit: str = "",
+) -> TargetAssessment:
+    """Is the gap on course to have ``fraction`` of its start backlog closed by ``target_year``?
+
+    Parameters
+    ----------
+    gap : pandas.DataFrame
+        Gap series with ``period``, ``gap``, ``lower``, ``upper`` (as from
+        :func:`indicators.breaks.gap_series`; ``gap = area - reference``).
+    start_year : int
+        Start of the programme; the baseline gap is the one in this year.
+    polarity : {"higher_is_better", "lower_is_better"}
+        Polarity of the *indicator*. With ``gap = area - reference`` a
+        negative gap is a backlog for "higher is better" (life expectancy)
+        and a positive gap for "lower is better" (smoking). "neutral" is not
+        accepted: without a better side there is no backlog.
+    target_year : int, default 2030
+        Year of the target.
+    fraction : float, default 0.25
+        Share of the start backlog to close.
+    start_gap : float, optional
+        Baseline gap; default the gap in ``start_year`` from ``gap``.
+    neutral : float, default 0.0
+        Gap meaning "no gap" (1 for ratio gaps).
+    confidence : float, default 0.95
+        Level of the projection band; also the level the input limits are
+        assumed to have when converting them to standard errors.
+    decimals : int, default 1
+        Decimals for the numbers in ``reason_nl``.
+    unit : str, default ""
+        Unit appended to the numbers in ``reason_nl`` (e.g. ``" jaar"``).
+
+    Returns
+    -------
+    TargetAssessment
+        Verdict code, Dutch verdict and reason, projection with limits, and
+        the required gap.
+
+    Raises
+    ------
+    indicators.exceptions.ArgumentError
+        If a column is missing, periods repeat, ``polarity`` is unknown, there
+        is no start gap, or a limit lies on the wrong side of its gap.
+
+    Notes
+    -----
+    *Backlog.* ``backlog = s (gap - neutral)`` with ``s = -1`` for "higher is
+    better" and ``+1`` for "lower is better", so a backlog is positive and
+    "closing" means moving towards 0 from either side. Overshooting past 0
+    (the area doing better than the reference) counts as closed. The target
+    is ``backlog <= (1 - fraction) backlog_start`` in ``target_year``.
+
+    *Projection.* A straight line fitted by weighted least squares (weights
+    ``1 / se^2``, ``se = (upper - lower) / (2 z)``) to the gap values from the
+    start year on (the start year included), extrapolated to
+    ``target_year``, with a t-based (``n - 2`` df) confidence band for the
+    *trend value* in that year -- not a prediction interval for a single
+    future measurement. The residual scale is used when it exceeds 1
+    (year-to-year variation beyond sampling error), so the band is never
+    narrower than the sampling error implies. Points before the start are
+    deliberately *not* used, even when there are few after it: they describe
+    the trend before the programme, and the question is whether the trend
+    since the start is enough. The band assumes the trend stays linear to
+    the target year; the earlier in the programme, the longer the
+    extrapolation and the wider the band.
+
+    *Verdict.* With fewer than 3 gap values after the start year:
+    "nog niet te beoordelen". Otherwise, on the backlog scale with required
+    value ``R``: "op koers" when the whole band lies at or below ``R``
+    (upper backlog limit ``<= R``), "niet op koers" when the whole band lies
+    above ``R``, and "nog niet te beoordelen" when the band contains ``R``.
+    Without a backlog at the start (start gap on the good side of
+    ``neutral``) the verdict is "nog niet te beoordelen" with that reason.
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"period": range(2014, 2025)})
+    >>> g["gap"] = [-1.2] * 5 + [-1.2 + 0.05 * k for k in range(1, 7)]
+    >>> g["lower"], g["upper"] = g["gap"] - 0.1, g["gap"] + 0.1
+    >>> a = assess_target(g, start_year=2018, polarity="higher_is_better")
+    >>> a.verdict_nl, round(a.projected_gap_at_target, 2), round(a.required_gap_at_target, 2)
+    ('op koers', -0.6, -0.9)
+    >>> print(a.reason_nl)  # doctest: +NORMALIZE_WHITESPACE
+    De achterstand was 1,2 in 2018; het doel is hoogstens 0,9 in 2030 (een kwart
+    ingelopen). Volgens de trend sinds 2018 (6 metingen na 2018) is de achterstand
+    in 2030 0,6 (95%-betrouwbaarheidsinterval 0,4 tot 0,8): kleiner dan het doel.
+    """
+    if polarity not in ("higher_is_better", "lower_is_better"):
+        raise ArgumentError(
+            f"polarity must be one of higher_is_better, lower_is_better; got {polarity!r}"
+        )
+    start, target = _check_years(start_year, target_year)
+    f = _check_fraction(fraction)
+    conf = _check_confidence(confidence)
+    nu = _number(neutral, "neutral")
+    if not isinstance(gap, pd.DataFrame):
+        raise ArgumentError("gap must be a pandas DataFrame")
+    cols = ["period", "gap", "lower", "upper"]
+    missing = [c for c in cols if c not in gap.columns]
+    if missing:
+        raise ArgumentError(f"gap must have columns {', '.join(cols)}; missing {missing}")
+    d = gap[cols].astype(float).dropna(subset=["period", "gap"]).sort_values("period")
+    if d["period"].duplicated().any():
+        raise ArgumentError("each period must occur once in gap")
+    if np.any(d["lower"] > d["gap"]) or np.any(d["gap"] > d["upper"]):
+        raise ArgumentError("lower <= gap <= upper must hold in every row")
+    s = -1.0 if polarity == "higher_is_better" else 1.0
+
+    if start_gap is None:
+        at_start = d.loc[d["period"] == start, "gap"]
+        if at_start.empty:
+            raise ArgumentError(
+                f"no gap value in start_year {start_year}: pass start_gap explicitly"
+            )
+        g0 = float(at_start.iloc[0])
+    else:
+        g0 = _number(start_gap, "start_gap")
+    required = nu + (1.0 - f) * (g0 - nu)
+    b0 = s * (g0 - nu)
+    b_req = (1.0 - f) * b0
+
+    def num(x: float) -> str:
+        return fmt_number(x, decimals) + unit
+
+    sy, ty = _year(start_year), _year(target_year)
+    share = {0.25: "een kwart", 0.5: "de helft", 1.0: "alles"}.get(f, f"{fmt_number(100 * f, 0)}%")
+    intro = (
+        f"De achterstand was {num(b0)} in {sy}; het doel is hoogstens {num(b_req)} in {ty} "
+        f"({share} ingelopen)."
+    )
+    nan = float("nan")
+    method = "wls_trend_since_start"
+
+    def result(code: str, reason: str, proj=nan, lo=nan, hi=nan, slope=nan, n=0):
+        return TargetAssessment(
+            code, TARGET_VERDICTS_NL[code], reason, proj, lo, hi, required, g0, slope, n, conf,
+            method,
+        )  # fmt: skip
+
+    since = d[d["period"] >= start]
+    n_after = int((since["period"] > start).sum())
+    if not b0 > 0:
+        return result(
+            "not_assessable",
+            f"In {sy} was er geen achterstand (kloof {num(g0 - nu)}): het doel is hier niet "
+            "van toepassing.",
+            n=n_after,
+        )
+    if n_after < MIN_POST_START_POINTS:
+        return result(
+            "not_assessable",
+            f"{intro} Er zijn pas {n_after} metingen na {sy}; voor een trend zijn er minstens "
+            f"{MIN_POST_START_POINTS} nodig.",
+            n=n_after,
+        )
+    z = float(stats.norm.ppf(0.5 + conf / 2))
+    se = ((since["upper"] - since["lower"]) / (2 * z)).to_numpy()
+    if np.any(~np.isfinite(se)) or np.any(se <= 0):
+        raise ArgumentError("every gap after the start needs lower < upper to weight the trend")
+    proj, lo, hi, slope = _wls_projection(
+        since["period"].to_numpy(), since["gap"].to_numpy(), se, target, conf
+    )
+    # Backlog scale: s flips the order of the limits for higher_is_better.
+    b_proj = s * (proj - nu)
+    b_lo, b_hi = sorted((s * (lo - nu), s * (hi - nu)))
+    pct = fmt_number(100 * conf, 0)
+    band = (
+        f"Volgens de trend sinds {sy} ({n_after} metingen na {sy}) is de achterstand in {ty} "
+        f"{num(b_proj)} ({pct}%-betrouwbaarheidsinterval {num(b_lo)} tot {num(b_hi)})"
+    )
+    if b_hi <= b_req:
+        code, tail = "on_track", ": kleiner dan het doel."
+    elif b_lo > b_req:
+        code, tail = "off_track", ": groter dan het doel."
+    else:
+        code, tail = "not_assessable", f"; het interval omvat het doel van {num(b_req)}."
+    return result(code, f"{intro} {band}{tail}", proj, lo, hi, slope, n_after)
+
+
+def _year(x: Any) -> str:
+    v = float(x)
+    return str(int(v)) if v.is_integer() else fmt_number(v, 1)

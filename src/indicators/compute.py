@@ -69,9 +69,10 @@ class Results:
 def membership(areas: AreaSet, units: pd.DataFrame) -> pd.DataFrame:
     """Map every computed entity to its CBS units, per data level.
 
-    Entities are the params areas (keyed by slug) plus every gemeente,
-    Limburg and Nederland as benchmark units (keyed by unit code), so that
-    benchmarks go through exactly the same aggregation code as areas.
+    Entities are the params areas (keyed by slug), every gemeente, Limburg
+    and Nederland as benchmark units (keyed by unit code), and the three
+    regions (keyed by :func:`region_key`, summed from their gemeenten), so
+    that benchmarks go through exactly the same aggregation code as areas.
 
     An indicator is aggregated from the units at its own lowest published
     level (catalogue ``lowest_level``). For an area made of buurten, the
@@ -123,9 +124,21 @@ def membership(areas: AreaSet, units: pd.DataFrame) -> pd.DataFrame:
     bench = units.loc[units["level"].isin(["gemeente", "provincie", "land"]), "unit_code"]
     for c in bench:
         add_self(c, [c])
+    gm = units[units["level"] == "gemeente"]
+    for region, codes in gm.groupby("region")["unit_code"]:
+        add_self(region_key(region), sorted(codes))
     return pd.DataFrame(
         rows, columns=["area", "level", "unit_code", "n_expected"]
     ).drop_duplicates()
+
+
+def region_key(region: str) -> str:
+    """Entity key of a region: ``Zuid-Limburg`` -> ``region:zuid-limburg``.
+
+    >>> region_key("Zuid-Limburg")
+    'region:zuid-limburg'
+    """
+    return "region:" + region.lower().replace(" ", "-")
 
 
 def area_table(areas: AreaSet, units: pd.DataFrame) -> pd.DataFrame:
@@ -142,6 +155,18 @@ def area_table(areas: AreaSet, units: pd.DataFrame) -> pd.DataFrame:
                 "gemeente_name": names.get(a.municipality) if a.municipality else None,
                 "intervention_start": a.intervention_start,
                 "is_params_area": True,
+            }
+        )
+    for region in sorted(units.loc[units["level"] == "gemeente", "region"].dropna().unique()):
+        rows.append(
+            {
+                "area": region_key(region),
+                "name": region,
+                "kind": "regio",
+                "gemeente": None,
+                "gemeente_name": None,
+                "intervention_start": np.nan,
+                "is_params_area": False,
             }
         )
     bench = units[units["level"].isin(["gemeente", "provincie", "land"])]

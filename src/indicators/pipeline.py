@@ -100,10 +100,14 @@ def compute_step(paths: Paths) -> Path:
     inputs = {
         "units": paths.data_dir / "units.csv",
         "observations": paths.data_dir / "observations.csv",
-        "catalogue": paths.root / "data" / "catalogue" / "indicators.yml",
         "notebook": paths.root / NOTEBOOK,
         "template": paths.root / TEMPLATE,
+        "province-notebook": paths.root / PROVINCE_NOTEBOOK,
+        "province-template": paths.root / PROVINCE_TEMPLATE,
     }
+    for folder in (paths.root / "data" / "catalogue", paths.root / "data" / "pc", paths.params_dir):
+        for f in sorted(folder.glob("*.yml")):
+            inputs[str(f)] = f
     synthetic = (paths.data_dir / "README.md").exists() and "synthetisch" in (
         paths.data_dir / "README.md"
     ).read_text(encoding="utf-8").lower()

@@ -106,8 +106,7 @@ def compute_step(paths: Paths) -> Path:
         "province-template": paths.root / PROVINCE_TEMPLATE,
     }
     for folder in (paths.root / "data" / "catalogue", paths.root / "data" / "pc", paths.params_dir):
-        for f in sorted(folder.glob("*.yml")):
-            inputs[str(f)] = f
+        inputs[str(folder)] = folder  # a folder gets one digest over its *.yml files
     synthetic = (paths.data_dir / "README.md").exists() and "synthetisch" in (
         paths.data_dir / "README.md"
     ).read_text(encoding="utf-8").lower()

@@ -30,6 +30,17 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def sha256_path(path: Path) -> str:
+    """Digest of a file, or of a folder's ``*.yml`` files (names and contents, sorted)."""
+    path = Path(path)
+    if not path.is_dir():
+        return sha256_file(path)
+    h = hashlib.sha256()
+    for f in sorted(path.glob("*.yml")):
+        h.update(f.name.encode() + b"\0" + sha256_file(f).encode() + b"\n")
+    return h.hexdigest()
+
+
 def git_commit(root: Path | None = None) -> str:
     """The current git commit (with ``-dirty`` when the tree has changes), or ``unknown``."""
     root = root or project_root()
@@ -85,7 +96,10 @@ def provenance(inputs: dict[str, Path], *, data_label: str, synthetic: bool) -> 
         "git_commit": git_commit(),
         "data_label": data_label,
         "synthetic": synthetic,
-        "inputs": {rel(p): sha256_file(p) for p in sorted(inputs.values(), key=str)},
+        "inputs": {
+            rel(p) + ("/*.yml" if Path(p).is_dir() else ""): sha256_path(p)
+            for p in sorted(inputs.values(), key=str)
+        },
     }
 
 

@@ -1,0 +1,566 @@
+"""Interventions register: what started when in each area, and the lessons learned.
+
+``data/registers/interventions.csv`` has one row per intervention or project:
+
+=========  ==============================================================
+area       area slug (``params/<slug>.yml``)
+name       name of the intervention (free text, at most 120 characters)
+kind       one of the closed list ``intervention_kinds`` in the config
+theme      catalogue theme id (veiligheid, gezondheid, leren, werken,
+           wonen, leefbaarheid, sociale_samenhang)
+start      start date, ``YYYY-MM-DD``
+end        end date, ``YYYY-MM-DD``; empty = still running
+partners   partner organisations separated by ``;`` (may be empty)
+lesson     lesson learned, short Dutch text (may be empty, at most 300
+           characters)
+=========  ==============================================================
+
+The timeline per area and the learning-network overview are Markdown
+fragments for the reports; :func:`intervention_starts` lets trend charts mark
+when interventions started.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from indicators.config import AreaParams  # noqa: E402
+from indicators.exceptions import InputError  # noqa: E402
+from indicators.present.charts import RC, Chart, _wrap, save  # noqa: E402
+from indicators.present.formatting import fmt_date, fmt_number  # noqa: E402
+from indicators.present.tables import escape_md, pipe_table  # noqa: E402
+from indicators.registers import (  # noqa: E402
+    RegistersConfig,
+    area_index,
+    check_rows,
+    default_paths,
+    empty_to_na,
+    figure_md,
+    load_config,
+    mpl_text,
+    nl_list,
+    parse_dates,
+    required_text,
+    theme_labels,
+)
+from indicators.sources import _read_text_csv  # noqa: E402
+
+COLUMNS = ["area", "name", "kind", "theme", "start", "end", "partners", "lesson"]
+#: Catalogue themes that are not intervention themes.
+NON_INTERVENTION_THEMES = frozenset({"context"})
+THEME_COLOURS = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"]
+STATE_LABELS = {"lopend": "loopt", "afgerond": "afgerond", "gepland": "gepland"}
+
+
+def load_interventions(
+    path: Path | None = None,
+    *,
+    config: RegistersConfig | None = None,
+    areas: dict[str, AreaParams] | None = None,
+) -> pd.DataFrame:
+    """Load and validate the interventions register.
+
+    Parameters
+    ----------
+    path : Path, optional
+        Defaults to ``data/registers/interventions.csv``.
+    config : RegistersConfig, optional
+        Closed list of kinds; defaults to :func:`~indicators.registers.load_config`.
+    areas : dict of AreaParams, optional
+        Known areas by slug; defaults to every ``params/*.yml``.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``area, name, kind, theme, start, end, partners, lesson``;
+        ``start``/``end`` are datetimes (``end`` NaT while running), ``lesson``
+        is missing when none was recorded. Sorted by area, start and name.
+
+    Raises
+    ------
+    InputError
+        Naming file, line and field: unknown area slug, kind or theme, a bad
+        or missing date, an end before the start, a duplicate row.
+    """
+    path = Path(path) if path else default_paths().interventions
+    config = config or load_config()
+    known_areas = area_index(areas)
+    themes = [t for t in theme_labels() if t not in NON_INTERVENTION_THEMES]
+    raw = _read_text_csv(path, COLUMNS)
+    if raw.empty:
+        raise InputError("no data rows", path=str(path), row=2)
+
+    area = raw["area"].str.strip()
+    check_rows(
+        ~area.isin(set(known_areas)),
+        path,
+        "area",
+        lambda i: f"unknown area slug {area.iloc[i]!r} (no params/{area.iloc[i]}.yml)",
+    )
+    name = required_text(raw, "name", path, max_len=120)
+    kind = raw["kind"].str.strip()
+    check_rows(
+        ~kind.isin(set(config.intervention_kinds)),
+        path,
+        "kind",
+        lambda i: (
+            f"unknown kind {kind.iloc[i]!r}; expected one of {sorted(config.intervention_kinds)}"
+        ),
+    )
+    theme = raw["theme"].str.strip()
+    check_rows(
+        ~theme.isin(set(themes)),
+        path,
+        "theme",
+        lambda i: f"unknown theme {theme.iloc[i]!r}; expected one of {themes}",
+    )
+    start = parse_dates(raw, "start", path, nullable=False)
+    end = parse_dates(raw, "end", path, nullable=True)
+    check_rows(
+        end.notna() & (end < start),
+        path,
+        "end",
+        lambda i: (
+            f"end {end.iloc[i].date().isoformat()} is before start {start.iloc[i].date().isoformat()}"
+        ),
+    )
+    partners = raw["partners"].str.strip()
+    lesson = empty_to_na(raw["lesson"])
+    check_rows(
+        lesson.fillna("").str.len() > 300,
+        path,
+        "lesson",
+        lambda i: f"lesson longer than 300 characters ({len(lesson.iloc[i])}); keep it short",
+    )
+    df = pd.DataFrame(
+        {
+            "area": area,
+            "name": name,
+            "kind": kind,
+            "theme": theme,
+            "start": start,
+            "end": end,
+            "partners": partners.map(_norm_partners),
+            "lesson": lesson,
+        }
+    )
+    check_rows(
+        df.duplicated(["area", "name", "start"]),
+        path,
+        "name",
+        lambda i: f"duplicate intervention {name.iloc[i]!r} with the same area and start",
+    )
+    return df.sort_values(["area", "start", "name"], kind="stable").reset_index(drop=True)
+
+
+def _norm_partners(text: str) -> str:
+    return "; ".join(p.strip() for p in text.split(";") if p.strip())
+
+
+def intervention_starts(df: pd.DataFrame, area_slug: str) -> pd.DataFrame:
+    """Start years of the interventions in one area, for marking trend charts.
+
+    Parameters
+    ----------
+    df : DataFrame
+        From :func:`load_interventions`.
+    area_slug : str
+        The area.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``theme`` (catalogue theme id), ``year`` (int) and ``name``,
+        sorted by year, theme and name; empty when the area has none.
+    """
+    sub = df.loc[df["area"] == area_slug]
+    out = pd.DataFrame(
+        {
+            "theme": sub["theme"].astype(str),
+            "year": sub["start"].dt.year.astype("int64"),
+            "name": sub["name"].astype(str),
+        }
+    )
+    return out.sort_values(["year", "theme", "name"], kind="stable").reset_index(drop=True)
+
+
+def _default_as_of(df: pd.DataFrame) -> dt.date:
+    """End of the latest year that appears in the register (start or end)."""
+    years = pd.concat([df["start"], df["end"]]).dropna().dt.year
+    return dt.date(int(years.max()) if len(years) else dt.date.today().year, 12, 31)
+
+
+def _state(df: pd.DataFrame, as_of: dt.date) -> pd.Series:
+    ts = pd.Timestamp(as_of)
+    state = np.where(
+        df["start"] > ts,
+        "gepland",
+        np.where(df["end"].notna() & (df["end"] < ts), "afgerond", "lopend"),
+    )
+    return pd.Series(state, index=df.index)
+
+
+def _theme_colour(themes: list[str]) -> dict[str, str]:
+    return {t: THEME_COLOURS[i % len(THEME_COLOURS)] for i, t in enumerate(themes)}
+
+
+def _period_nl(start: pd.Timestamp, end: pd.Timestamp) -> str:
+    s = fmt_date(start.date())
+    return f"{s} tot {fmt_date(end.date())}" if pd.notna(end) else f"sinds {s} (loopt nog)"
+
+
+def _timeline_chart(
+    sub: pd.DataFrame,
+    path: Path,
+    *,
+    as_of: dt.date,
+    area_name: str,
+    area_start: int | None,
+    kinds: dict[str, str],
+    themes: dict[str, str],
+) -> Chart:
+    """Gantt-like bars: colour and label by theme, hatching for running ones."""
+    colours = _theme_colour(list(themes))
+    n = len(sub)
+    as_of_ts = pd.Timestamp(as_of)
+    with plt.rc_context(RC):
+        fig, ax = plt.subplots(figsize=(6.8, 0.5 * n + 0.9))
+        ax.set_axisbelow(True)
+        y = np.arange(n)[::-1]
+        for yi, row in zip(y, sub.itertuples(index=False), strict=True):
+            start = mdates.date2num(row.start)
+            running = pd.isna(row.end) or row.end > as_of_ts
+            end = mdates.date2num(min(row.end, as_of_ts) if pd.notna(row.end) else as_of_ts)
+            ax.barh(
+                yi,
+                max(end - start, 20),
+                left=start,
+                height=0.58,
+                color=colours.get(row.theme, "#999999"),
+                edgecolor="#000000",
+                linewidth=0.8,
+                hatch="////" if running else None,
+                zorder=2,
+            )
+            if running:
+                ax.plot(end, yi, marker=">", color="#000000", markersize=6, zorder=5)
+        labels = [
+            mpl_text(_wrap(r.name, 46)) + f"\n({themes.get(r.theme, r.theme).lower()})"
+            for r in sub.itertuples(index=False)
+        ]
+        ax.set_yticks(y, labels, fontsize=7.2)
+        ax.xaxis.set_major_locator(mdates.YearLocator())
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+        ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+        ax.grid(axis="y", visible=False)
+        ax.axvline(mdates.date2num(as_of_ts), color="#555555", linewidth=0.9, linestyle="--")
+        handles = [
+            Patch(facecolor="#bbbbbb", edgecolor="#000000", label="afgerond"),
+            Patch(facecolor="#bbbbbb", edgecolor="#000000", hatch="////", label="loopt nog"),
+            Line2D([], [], color="#555555", linestyle="--", label=f"peildatum {fmt_date(as_of)}"),
+        ]
+        lo = mdates.date2num(sub["start"].min())
+        if area_start is not None:
+            x0 = mdates.date2num(pd.Timestamp(dt.date(area_start, 1, 1)))
+            lo = min(lo, x0)
+            ax.axvline(x0, color="#000000", linewidth=1.1, linestyle=":")
+            handles.append(
+                Line2D([], [], color="#000000", linestyle=":", label=f"start aanpak ({area_start})")
+            )
+        ax.set_xlim(lo - 60, mdates.date2num(as_of_ts) + 60)
+        ax.set_ylim(-0.7, n - 0.3)
+        fig.legend(
+            handles=handles,
+            loc="lower center",
+            ncol=len(handles),
+            fontsize=7,
+            bbox_to_anchor=(0.5, 0.0),
+            handlelength=2.2,
+        )
+        fig.tight_layout(rect=(0, 0.3 / fig.get_figheight(), 1, 1))
+        save(fig, path)
+    parts = [
+        f"{r.name} ({kinds.get(r.kind, r.kind)}, thema {themes.get(r.theme, r.theme).lower()}) "
+        f"{_period_nl(r.start, r.end)}"
+        for r in sub.itertuples(index=False)
+    ]
+    alt = (
+        f"Tijdlijn van {n} interventie{'s' if n != 1 else ''} in {area_name}, "
+        f"peildatum {fmt_date(as_of)}: " + "; ".join(parts) + "."
+    )
+    caption = f"Interventies en projecten in {area_name}; gearceerd: loopt nog"
+    return Chart(path=path, caption=caption, alt=alt)
+
+
+def interventions_timeline_md(
+    df: pd.DataFrame,
+    area_slug: str,
+    fig_dir: Path,
+    rel: str,
+    *,
+    as_of: dt.date | None = None,
+    areas: dict[str, AreaParams] | None = None,
+    config: RegistersConfig | None = None,
+) -> str:
+    """Markdown section: timeline chart and table of an area's interventions.
+
+    Parameters
+    ----------
+    df : DataFrame
+        From :func:`load_interventions`.
+    area_slug : str
+        The area.
+    fig_dir : Path
+        Directory the chart PNG is written to (``interventies-<slug>.png``).
+    rel : str
+        Path of ``fig_dir`` relative to the report, used in the image link.
+    as_of : date, optional
+        Reference date for "still running"; default 31 December of the latest
+        year in the register.
+
+    Returns
+    -------
+    str
+        Dutch Markdown starting with a ``##`` heading; all data text escaped.
+    """
+    config = config or load_config()
+    known = area_index(areas)
+    if area_slug not in known:
+        raise InputError(f"unknown area {area_slug!r}")
+    area = known[area_slug]
+    as_of = as_of or _default_as_of(df)
+    themes = theme_labels()
+    kinds = {k: v.label for k, v in config.intervention_kinds.items()}
+    sub = df.loc[df["area"] == area_slug].sort_values(["start", "name"], kind="stable")
+    head = f"## Interventies en projecten in {escape_md(area.name)}\n\n"
+    if sub.empty:
+        return head + (
+            f"In het interventieregister staan (nog) geen interventies voor "
+            f"{escape_md(area.name)}.\n"
+        )
+    state = _state(sub, as_of)
+    n_run = int((state == "lopend").sum())
+    chart = _timeline_chart(
+        sub,
+        Path(fig_dir) / f"interventies-{area_slug}.png",
+        as_of=as_of,
+        area_name=area.name,
+        area_start=area.intervention_start,
+        kinds=kinds,
+        themes=themes,
+    )
+    first = sub["start"].min().date()
+    intro = (
+        f"Het interventieregister noemt {len(sub)} interventie{'s' if len(sub) != 1 else ''} "
+        f"in {escape_md(area.name)}, de eerste gestart op {fmt_date(first)}; op "
+        f"{fmt_date(as_of)} {'loopt' if n_run == 1 else 'lopen'} er {n_run}. "
+        f"De gebiedsaanpak startte in {area.intervention_start}. Een interventie die start, "
+        "is geen bewijs van effect: de trendgrafieken markeren alleen wanneer iets begon."
+    )
+    tbl = pd.DataFrame(
+        {
+            "Interventie": [escape_md(v) for v in sub["name"]],
+            "Soort": [escape_md(kinds.get(k, k)) for k in sub["kind"]],
+            "Thema": [escape_md(themes.get(t, t)) for t in sub["theme"]],
+            "Start": [fmt_date(v.date()) for v in sub["start"]],
+            "Einde": [fmt_date(v.date()) if pd.notna(v) else "loopt" for v in sub["end"]],
+            "Partners": [escape_md(p) if p else "." for p in sub["partners"]],
+        }
+    )
+    table = pipe_table(
+        tbl,
+        align="llllll",
+        caption=f"Interventies in {escape_md(area.name)} {{#tbl-interventies-{area_slug}}}",
+    )
+    lessons = sub.dropna(subset=["lesson"])
+    out = head + intro + "\n\n" + figure_md(chart, rel, f"interventies-{area_slug}") + "\n\n"
+    out += table + "\n"
+    if len(lessons):
+        out += "\n### Geleerde lessen\n\n"
+        out += "\n".join(
+            f"- **{escape_md(r.name)}**: {escape_md(r.lesson)}"
+            for r in lessons.itertuples(index=False)
+        )
+        out += "\n"
+    return out
+
+
+def _area_order(slugs: list[str], known: dict[str, AreaParams]) -> list[str]:
+    rank = {"aandachtswijk": 0, "dorpsaanpak": 1, "gemeente": 2, "provincie": 3}
+    return sorted(slugs, key=lambda s: (rank.get(known[s].kind, 9), known[s].name))
+
+
+def _matrix_chart(
+    df: pd.DataFrame,
+    state: pd.Series,
+    path: Path,
+    *,
+    as_of: dt.date,
+    known: dict[str, AreaParams],
+    kinds: dict[str, str],
+) -> tuple[Chart, list[str]]:
+    areas = _area_order(sorted(df["area"].unique()), known)
+    kind_ids = [k for k in kinds if k in set(df["kind"])]
+    with plt.rc_context(RC):
+        fig, ax = plt.subplots(figsize=(0.3 * len(areas) + 3.6, 0.32 * len(kind_ids) + 2.4))
+        styles = {
+            "lopend": {"marker": "o", "facecolors": "#000000", "edgecolors": "#000000"},
+            "afgerond": {"marker": "o", "facecolors": "white", "edgecolors": "#000000"},
+            "gepland": {"marker": "s", "facecolors": "white", "edgecolors": "#555555"},
+        }
+        any_multi = False
+        for yi, k in enumerate(kind_ids):
+            for xi, a in enumerate(areas):
+                m = (df["kind"] == k) & (df["area"] == a)
+                if not m.any():
+                    continue
+                st = state[m]
+                s = "lopend" if (st == "lopend").any() else st.iloc[0]
+                ax.scatter(xi, yi, s=42, linewidths=1.1, zorder=3, **styles[s])
+                if m.sum() > 1:
+                    any_multi = True
+                    ax.annotate(
+                        str(int(m.sum())),
+                        (xi, yi),
+                        xytext=(4, 3),
+                        textcoords="offset points",
+                        fontsize=6,
+                    )
+        n_wijk = sum(known[a].kind == "aandachtswijk" for a in areas)
+        n_dorp = sum(known[a].kind == "dorpsaanpak" for a in areas)
+        if 0 < n_wijk < len(areas):
+            ax.axvline(n_wijk - 0.5, color="#888888", linewidth=0.8)
+        for x0, k, label in ((0, n_wijk, "Aandachtswijken"), (n_wijk, n_dorp, "Dorpen")):
+            if k:
+                ax.text(
+                    x0 + (k - 1) / 2, -1.05, label, ha="center", va="center", fontsize=7.5,
+                    fontweight="bold",
+                )  # fmt: skip
+        ax.set_xticks(
+            range(len(areas)), [mpl_text(known[a].name) for a in areas], rotation=60, ha="right"
+        )
+        ax.set_yticks(range(len(kind_ids)), [mpl_text(_wrap(kinds[k], 38)) for k in kind_ids])
+        ax.set_xlim(-0.6, len(areas) - 0.4)
+        ax.set_ylim(len(kind_ids) - 0.5, -1.4)
+        ax.grid(axis="both", color="#eeeeee", linewidth=0.6)
+        ax.tick_params(labelsize=7)
+        leg = [
+            Line2D([], [], marker="o", color="#000000", linestyle="", label="loopt"),
+            Line2D(
+                [],
+                [],
+                marker="o",
+                markerfacecolor="white",
+                color="#000000",
+                linestyle="",
+                label="afgerond",
+            ),  # fmt: skip
+        ]
+        if any_multi:
+            leg.append(
+                Line2D([], [], linestyle="", marker="$2$", color="#000000", label="cijfer: aantal")
+            )
+        fig.legend(handles=leg, loc="upper center", ncol=3, fontsize=7, bbox_to_anchor=(0.5, 1.0))
+        fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_figheight()))
+        save(fig, path)
+    busiest = df.groupby("kind")["area"].nunique().sort_values(ascending=False, kind="stable")
+    top = [f"{kinds[k]} in {int(v)} gebieden" for k, v in busiest.head(3).items()]
+    alt = (
+        f"Matrix van {len(kind_ids)} soorten interventies (rijen) en {len(areas)} gebieden "
+        f"(kolommen, eerst de aandachtswijken, dan de dorpen); een gevulde stip betekent dat "
+        f"er op {fmt_date(as_of)} een interventie van die soort loopt, een open stip dat die "
+        f"is afgerond. Meest verspreid: {nl_list(top)}."
+    )
+    caption = "Lerend netwerk: welke soorten interventies lopen waar"
+    return Chart(path=path, caption=caption, alt=alt), areas
+
+
+def learning_network_md(
+    df: pd.DataFrame,
+    fig_dir: Path,
+    rel: str,
+    *,
+    as_of: dt.date | None = None,
+    areas: dict[str, AreaParams] | None = None,
+    config: RegistersConfig | None = None,
+) -> str:
+    """Markdown section: cross-area overview (kind x area matrix) and the lessons.
+
+    Parameters
+    ----------
+    df : DataFrame
+        From :func:`load_interventions`.
+    fig_dir, rel : Path, str
+        Where the chart ``lerend-netwerk.png`` is written and how the report
+        links to it.
+    as_of : date, optional
+        Reference date for "running" (default: end of the latest register year).
+    """
+    config = config or load_config()
+    known = area_index(areas)
+    kinds = {k: v.label for k, v in config.intervention_kinds.items()}
+    head = "## Lerend netwerk: wat loopt waar\n\n"
+    if df.empty:
+        return head + "Het interventieregister is leeg.\n"
+    as_of = as_of or _default_as_of(df)
+    state = _state(df, as_of)
+    chart, order = _matrix_chart(
+        df, state, Path(fig_dir) / "lerend-netwerk.png", as_of=as_of, known=known, kinds=kinds
+    )
+    n_run = int((state == "lopend").sum())
+    intro = (
+        f"Het interventieregister telt {len(df)} interventies in {df['area'].nunique()} "
+        f"gebieden, van {df['kind'].nunique()} soorten; op {fmt_date(as_of)} lopen er "
+        f"{n_run}. Het lerend netwerk deelt wat waar loopt en wat dat heeft geleerd."
+    )
+    names = {a: known[a].name for a in order}
+    rows = []
+    for k in [k for k in kinds if k in set(df["kind"])]:
+        m = df["kind"] == k
+        run = _area_order(sorted(df.loc[m & (state == "lopend"), "area"].unique()), known)
+        done = [
+            a for a in _area_order(sorted(df.loc[m, "area"].unique()), known) if a not in set(run)
+        ]
+        rows.append(
+            {
+                "Soort interventie": escape_md(kinds[k]),
+                "Gebieden": fmt_number(df.loc[m, "area"].nunique(), 0),
+                "Loopt in": escape_md(", ".join(names[a] for a in run)) or ".",
+                "Afgerond in": escape_md(", ".join(names[a] for a in done)) or ".",
+            }
+        )
+    table = pipe_table(
+        pd.DataFrame(rows),
+        align="lrll",
+        caption="Soorten interventies per gebied {#tbl-lerend-netwerk}",
+    )
+    lessons = df.dropna(subset=["lesson"]).copy()
+    lessons["_k"] = lessons["kind"].map({k: i for i, k in enumerate(kinds)})
+    lessons = lessons.sort_values(["_k", "area", "start"], kind="stable")
+    out = head + intro + "\n\n" + figure_md(chart, rel, "lerend-netwerk") + "\n\n" + table + "\n"
+    if len(lessons):
+        ltbl = pd.DataFrame(
+            {
+                "Soort": [escape_md(kinds[k]) for k in lessons["kind"]],
+                "Gebied": [escape_md(known[a].name) for a in lessons["area"]],
+                "Interventie": [escape_md(v) for v in lessons["name"]],
+                "Les": [escape_md(v) for v in lessons["lesson"]],
+            }
+        )
+        out += (
+            "\n### Geleerde lessen\n\n"
+            + pipe_table(ltbl, align="llll", caption="Lessen uit het interventieregister")
+            + "\n"
+        )
+    return out

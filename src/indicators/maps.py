@@ -208,7 +208,9 @@ def tile_grid_map(
         cb.ax.tick_params(labelsize=6.5)
         if edges is not None:
             cb.set_ticks(edges)
-        cb.ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda x, _p: fmt_number(x, decimals)))
+        # Set the colorbar's own formatter: it re-applies it at draw time.
+        cb.formatter = plt.FuncFormatter(lambda x, _p: fmt_number(x, decimals))
+        cb.update_ticks()
         save(fig, Path(path))
     full = {c: s for c, (_r, _c, s) in TILE_GRID.items()}
     n_missing = len(TILE_GRID) - int(vals.reindex(list(TILE_GRID)).notna().sum())
@@ -327,7 +329,9 @@ def choropleth(
         cb.set_label(_mpl(label), fontsize=7)
         if edges is not None:
             cb.set_ticks(edges)
-        cb.ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda x, _p: fmt_number(x, decimals)))
+        # Set the colorbar's own formatter: it re-applies it at draw time.
+        cb.formatter = plt.FuncFormatter(lambda x, _p: fmt_number(x, decimals))
+        cb.update_ticks()
         save(fig, Path(path))
     names = (
         dict(zip(codes, gdf[name_col].astype(str), strict=True))

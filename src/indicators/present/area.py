@@ -282,9 +282,22 @@ def _series(view: AreaView, indicator_id: str) -> list[charts.Series]:
 
 
 def theme_chapter_md(
-    view: AreaView, catalogue: Catalogue, theme_id: str, fig_dir: Path, rel: str
+    view: AreaView,
+    catalogue: Catalogue,
+    theme_id: str,
+    fig_dir: Path,
+    rel: str,
+    starts: pd.DataFrame | None = None,
 ) -> str:
-    """One theme chapter: a short text, the trend small multiples and the table."""
+    """One theme chapter: a short text, the trend small multiples and the table.
+
+    ``starts`` (columns theme, year, name; from
+    :func:`indicators.registers.intervention_starts`) marks when interventions
+    in this theme started, so readers can compare before and after.
+    """
+    ev = starts[starts["theme"] == theme_id] if starts is not None and len(starts) else None
+    if ev is not None and ev.empty:
+        ev = None
     theme = next(t for t in catalogue.themes if t.id == theme_id)
     inds = [i for i in catalogue.indicators if i.theme == theme_id]
     s = view.summary.set_index("indicator_id")
@@ -299,9 +312,17 @@ def theme_chapter_md(
         intervention_start=view.intervention_start
         if view.kind in ("aandachtswijk", "dorpsaanpak")
         else None,
+        events=None if ev is None else [float(y) for y in ev["year"]],
         caption=f"{theme.label_nl}: ontwikkeling in {view.name} vergeleken met "
         + ("de gemeente, " if view.gemeente and view.gemeente != view.slug else "")
-        + "Limburg en Nederland. De grijze band is het 95%-betrouwbaarheidsinterval.",
+        + "Limburg en Nederland. De grijze band is het 95%-betrouwbaarheidsinterval."
+        + (
+            ""
+            if ev is None
+            else " Driehoekjes op de tijdas markeren de start van interventies in dit thema: "
+            + join_nl([f"{n} ({int(y)})" for n, y in zip(ev["name"], ev["year"], strict=True)])
+            + "."
+        ),
         alt_intro=f"Lijngrafieken voor het thema {theme.label_nl} in {view.name}.",
     )
     rows = []

@@ -103,6 +103,7 @@ def trend_panels(
     *,
     ncols: int = 3,
     intervention_start: float | None = None,
+    events: list[float] | None = None,
     caption: str,
     alt_intro: str,
 ) -> Chart:
@@ -117,6 +118,8 @@ def trend_panels(
         PNG file to write.
     intervention_start : float, optional
         Year the area approach started; drawn as a vertical line.
+    events : list of float, optional
+        Start years of interventions in this theme; drawn as triangles on the time axis.
     caption, alt_intro : str
         Figure caption, and the first sentence of the alt text.
     """
@@ -153,6 +156,12 @@ def trend_panels(
                 ax.axvline(
                     intervention_start, color="#555555", linewidth=0.8, linestyle=(0, (1, 2))
                 )
+            for year in sorted(set(events or [])):
+                # A triangle on the time axis marks the start of an intervention in this theme.
+                ax.plot(
+                    year, 0, marker="^", markersize=5, color="#555555", clip_on=False, zorder=6,
+                    transform=ax.get_xaxis_transform(),
+                )  # fmt: skip
             ax.set_title(_wrap(panel["title"], 34), loc="left")
             ax.set_ylabel(_wrap(panel["unit"], 28), fontsize=7)
             ax.yaxis.set_major_formatter(_nl_tick(panel.get("decimals", 1)))

@@ -4,7 +4,7 @@ The package is layered, and data flows one way::
 
     sources -> harmonise -> compute -> present -> render
 
-Public API (stable, documented in ``docs/api.md``):
+Public API (documented in ``docs/api.md``):
 
 - :mod:`indicators.stats` -- confidence intervals, change, recent trend, benchmarking.
 - :mod:`indicators.config` -- catalogue and area params (validated YAML).

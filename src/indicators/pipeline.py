@@ -119,6 +119,10 @@ def compute_step(paths: Paths) -> Path:
     )
     out = paths.build_dir / "compute"
     save_results(results, out, prov)
+    # Trend-break evidence (gap series, ITS, DiD, 2030 target) for all areas at once.
+    from indicators.trendbreak import compute_trendbreak, load_trendbreak_config
+
+    compute_trendbreak(results, catalogue, areas, load_trendbreak_config(catalogue=catalogue)).save(out)
     return out
 
 

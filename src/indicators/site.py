@@ -55,6 +55,14 @@ def write_index(output_dir: Path, areas: AreaSet, results_dir: Path | None = Non
             )
         )
     esc = html.escape
+    gm_names: dict[str, str] = {}
+    if results_dir and (results_dir / "areas.csv").exists():
+        import csv
+
+        with open(results_dir / "areas.csv", encoding="utf-8") as f:
+            gm_names = {
+                r["area"]: r["gemeente_name"] for r in csv.DictReader(f) if r.get("gemeente_name")
+            }
     sections = []
     total = 0
     for kind, title in KIND_ORDER:
@@ -64,14 +72,16 @@ def write_index(output_dir: Path, areas: AreaSet, results_dir: Path | None = Non
             if not (d / "index.html").exists():
                 continue
             total += 1
+            gm = gm_names.get(a.slug, "")
+            where = f"{esc(gm)} · " if gm and a.kind in ("aandachtswijk", "dorpsaanpak") else ""
             pdf = (
                 f' · <a href="areas/{esc(a.slug)}/{esc(a.slug)}.pdf">PDF</a>'
                 if (d / f"{a.slug}.pdf").exists()
                 else ""
             )
             items.append(
-                f'<li data-name="{esc(a.name.lower())}"><a href="areas/{esc(a.slug)}/index.html">{esc(a.name)}</a>'
-                f"<small>HTML{pdf}</small></li>"
+                f'<li data-name="{esc((a.name + " " + gm).lower())}"><a href="areas/{esc(a.slug)}/index.html">{esc(a.name)}</a>'
+                f"<small>{where}HTML{pdf}</small></li>"
             )
         if items:
             sections.append(f"<section><h2>{esc(title)}</h2><ul>{''.join(items)}</ul></section>")

@@ -154,7 +154,7 @@ def summary_table_md(view: AreaView, catalogue: Catalogue) -> str:
     """Traffic-light table per theme (markdown)."""
     st = theme_status(view.summary, catalogue)
     st["Status"] = st["Status"].map(STATUS_SYMBOL)
-    return pipe_table(st.drop(columns=["theme"]), align="llrrrrr")
+    return pipe_table(st.drop(columns=["theme"]), align="llrrrrr", name="stoplichten per thema")
 
 
 def priority_table_md(view: AreaView, catalogue: Catalogue, n: int = 6) -> str:
@@ -178,7 +178,7 @@ def priority_table_md(view: AreaView, catalogue: Catalogue, n: int = 6) -> str:
                 "Trend": TREND_SHORT.get(r.trend_code, "."),
             }
         )
-    return pipe_table(pd.DataFrame(rows), align="lrrrll")
+    return pipe_table(pd.DataFrame(rows), align="lrrrll", name="aandachtspunten")
 
 
 def view_name_col(view: AreaView) -> str:
@@ -494,7 +494,7 @@ def annex_md(catalogue: Catalogue) -> str:
         }
         for i in catalogue.indicators
     ]
-    return pipe_table(pd.DataFrame(rows), align="lllll")
+    return pipe_table(pd.DataFrame(rows), align="lllll", name="definities en bronnen")
 
 
 def provenance_md(prov: dict) -> str:
@@ -548,14 +548,21 @@ def write_downloads(view: AreaView, catalogue: Catalogue, out_dir: Path) -> list
 
 
 def downloads_md(paths: list[Path], rel: str) -> str:
-    descr = {
-        "waarden": "alle waarden per indicator en jaar, met betrouwbaarheidsintervallen",
-        "samenvatting": "laatste waarde, verandering, trend en vergelijkingen per indicator",
+    """List the report's downloads with a description of each."""
+    fixed = {
+        "waarden": "alle waarden per indicator en jaar, met betrouwbaarheidsintervallen (getallen)",
+        "samenvatting": "laatste waarde, verandering, trend en vergelijkingen per indicator (getallen)",
     }
     lines = []
     for p in paths:
         kind = p.stem.rsplit("-", 1)[-1]
-        lines.append(f"- [{p.name}]({rel}/{p.name}): {descr.get(kind, '')}")
+        if p.suffix == ".xlsx":
+            text = "alle tabellen van dit rapport in één Excel-werkmap, met een tabblad metadata"
+        elif kind in fixed and not p.stem[:2].isdigit():
+            text = fixed[kind]
+        else:
+            text = "tabel uit het rapport: " + p.stem.split("-", 1)[-1].replace("-", " ")
+        lines.append(f"- [{escape_md(p.name)}]({rel}/{p.name}): {text}")
     return "\n".join(lines)
 
 

@@ -19,6 +19,37 @@ from indicators.present.area import BENCH_SYMBOL, _attr, _dec
 from indicators.present.formatting import fmt_number
 from indicators.present.tables import escape_md, pipe_table
 
+
+def workbook_metadata(prov: dict, title: str) -> list[tuple[str, str]]:
+    """Rows of a report workbook's metadata sheet."""
+    return [
+        ("Rapport", title),
+        ("Bron", prov.get("data_label", "")),
+        ("Synthetische gegevens", "ja" if prov.get("synthetic") else "nee"),
+        ("Methode", "Zie de bijlage 'Leeswijzer en methode' van het rapport en docs/methods.md."),
+        ("Ontbrekend of geheim", "een punt (.)"),
+        ("Pakketversie", str(prov.get("package_version", ""))),
+        ("Git-commit", str(prov.get("git_commit", ""))),
+        ("Licentie", "CC BY 4.0 (CBS-bronnen); demonstratiegegevens synthetisch"),
+    ]
+
+
+def definitions_frame(catalogue: Catalogue) -> pd.DataFrame:
+    """Indicator definitions for a workbook's metadata sheet."""
+    return pd.DataFrame(
+        [
+            {
+                "Indicator": i.label_nl,
+                "Eenheid": i.unit,
+                "Definitie": i.definition,
+                "Bron": i.source,
+                "Interval": i.ci_method,
+            }
+            for i in catalogue.indicators
+        ]
+    )
+
+
 KIND_LABELS = {
     "aandachtswijk": "gebiedsgerichte aanpakken",
     "dorpsaanpak": "dorps- en wijkaanpakken",
@@ -54,7 +85,11 @@ def comparison_table_md(results, catalogue: Catalogue, indicator_ids: list[str],
         )
     rows.append(nl_row)
     df = pd.DataFrame(rows)
-    return pipe_table(df, align="l" + "r" * (len(df.columns) - 1))
+    return pipe_table(
+        df,
+        align="l" + "r" * (len(df.columns) - 1),
+        name=f"{KIND_LABELS.get(kind, kind)} naast elkaar",
+    )
 
 
 def theme_dots(

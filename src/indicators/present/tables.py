@@ -32,6 +32,7 @@ def pipe_table(
     *,
     align: Sequence[str] | None = None,
     caption: str | None = None,
+    name: str | None = None,
 ) -> str:
     """Render a DataFrame of already formatted strings as a pipe table.
 
@@ -43,6 +44,10 @@ def pipe_table(
         Column alignment; default left for text, right otherwise.
     caption : str, optional
         Table caption (pandoc ``: caption`` syntax).
+    name : str, optional
+        Download name; defaults to the caption. While a notebook collects
+        downloads (:func:`indicators.present.downloads.start`), every named or
+        captioned table is also written as CSV, exactly as shown.
 
     Examples
     --------
@@ -60,6 +65,9 @@ def pipe_table(
     ]
     for row in df.itertuples(index=False):
         lines.append("| " + " | ".join(str(v) for v in row) + " |")
+    from indicators.present import downloads
+
+    downloads.record(df, name or caption)
     out = "\n".join(lines)
     if caption:
         out += f"\n\n: {caption}"

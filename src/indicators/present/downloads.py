@@ -1,0 +1,134 @@
+"""Downloads: every table a report shows, as CSV, plus one Excel workbook per report.
+
+A notebook calls :func:`start` once; from then on every
+:func:`indicators.present.tables.pipe_table` that has a caption or a name is
+also written to ``downloads/NN-<name>.csv`` exactly as the report shows it
+(Dutch labels, formatted values, ``.`` for suppressed or missing cells; the
+markdown escaping is undone). :func:`write_workbook` bundles those CSV files,
+with a metadata sheet (source, definition, date, method), into one ``.xlsx``.
+
+Suppression happens before tables are drawn, so downloads can never show more
+than the report does.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+_state: dict = {"dir": None, "n": 0}
+
+
+def start(out_dir: Path) -> None:
+    """Collect every captioned table from now on into ``out_dir`` (resets the counter)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _state["dir"] = out_dir
+    _state["n"] = 0
+
+
+def stop() -> None:
+    """Stop collecting tables."""
+    _state["dir"] = None
+
+
+def _slug(text: str) -> str:
+    """File-name part from a caption.
+
+    >>> _slug("Veiligheid: laatste waarden")
+    'veiligheid-laatste-waarden'
+    """
+    text = re.sub(r"\{#[^}]*\}", "", text)  # drop pandoc/Quarto attributes like {#tbl-x}
+    s = re.sub(r"[^a-z0-9]+", "-", unescape_md(text).lower()).strip("-")
+    return s[:60].rstrip("-") or "tabel"
+
+
+def unescape_md(text: object) -> str:
+    """Undo :func:`indicators.present.tables.escape_md` for plain-text downloads.
+
+    >>> unescape_md("a \\\\| b &lt;c&gt; \\\\*d\\\\* &amp; e")
+    'a | b <c> *d* & e'
+    """
+    s = str(text)
+    s = re.sub(r"\\(.)", r"\1", s)
+    return s.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def record(df: pd.DataFrame, name: str | None) -> Path | None:
+    """Write one shown table as CSV when collecting; returns the file or None."""
+    out = _state["dir"]
+    if out is None or not name:
+        return None
+    _state["n"] += 1
+    path = out / f"{_state['n']:02d}-{_slug(name)}.csv"
+    clean = df.rename(columns=lambda c: unescape_md(c)).map(unescape_md)
+    clean.to_csv(path, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    return path
+
+
+def write_workbook(
+    out_dir: Path,
+    path: Path,
+    *,
+    metadata: Sequence[tuple[str, str]],
+    definitions: pd.DataFrame | None = None,
+    epoch: int | None = None,
+) -> Path:
+    """Bundle the report's CSV downloads into one Excel workbook.
+
+    Parameters
+    ----------
+    out_dir : Path
+        Folder with the collected ``*.csv`` tables.
+    path : Path
+        The ``.xlsx`` to write.
+    metadata : sequence of (key, value)
+        Rows of the ``Metadata`` sheet (source, date, method, licence ...).
+    definitions : DataFrame, optional
+        Indicator definitions (label, unit, definition, source, method) for a
+        second metadata block.
+    epoch : int, optional
+        Fixed document timestamp (``SOURCE_DATE_EPOCH``) so the workbook's
+        properties do not carry the wall-clock time.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    meta = wb.active
+    meta.title = "Metadata"
+    meta.append(["Kenmerk", "Waarde"])
+    for k, v in metadata:
+        meta.append([k, v])
+    if definitions is not None and len(definitions):
+        meta.append([])
+        meta.append(list(definitions.columns))
+        for row in definitions.itertuples(index=False):
+            meta.append([str(x) for x in row])
+    for cell in meta[1]:
+        cell.font = Font(bold=True)
+    used: set[str] = {"Metadata"}
+    for f in sorted(Path(out_dir).glob("*.csv")):
+        title = re.sub(r"[\[\]:*?/\\]", "-", f.stem)[:31]
+        while title in used:
+            title = title[:28] + f"-{len(used)}"
+        used.add(title)
+        ws = wb.create_sheet(title)
+        with open(f, encoding="utf-8", newline="") as fh:
+            for i, row in enumerate(csv.reader(fh)):
+                ws.append(row)
+                if i == 0:
+                    for cell in ws[1]:
+                        cell.font = Font(bold=True)
+    if epoch is not None:
+        stamp = dt.datetime.fromtimestamp(epoch, tz=dt.UTC).replace(tzinfo=None)
+        wb.properties.created = stamp
+        wb.properties.modified = stamp
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path

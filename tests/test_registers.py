@@ -1,4 +1,8 @@
-"""Tests of the monitoring registers: interventions, subsidies and status-holder housing."""
+"""Tests of the monitoring registers: interventions, subsidies and status-holder housing.
+
+Also the input handling: CSV and Excel give identical frames and equally
+precise errors, the pandera schemas, and the downloads.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 from scipy import stats
@@ -16,9 +21,11 @@ from scipy import stats
 from indicators.config import load_areas
 from indicators.exceptions import InputError
 from indicators.registers import (
+    SheetInputError,
     count_grants,
     escalation_list,
     intervention_starts,
+    interventions_schema,
     interventions_timeline_md,
     learning_network_md,
     load_config,
@@ -27,13 +34,18 @@ from indicators.registers import (
     load_statushouders,
     load_subsidies,
     pc_inputs,
+    register_downloads,
     registers_dir,
     spread,
+    statushouders_schema,
     statushouders_section_md,
+    subsidies_schema,
     subsidy_section_md,
 )
 from indicators.registers import demo as reg_demo
-from indicators.registers.statushouders import assess_statushouders
+from indicators.registers.sheets import read_register, validate_schema
+from indicators.registers.statushouders import assess_statushouders, status_table
+from indicators.registers.subsidies import schemes_table
 
 REG = registers_dir()
 GENERATED = ("interventions.csv", "subsidies.csv", "statushouders.csv", "README.md")
@@ -562,3 +574,294 @@ def test_statushouders_section_md(tmp_path, statushouders, config, gm):
     assert "### Escalatie nodig (tweede halfjaar 2025)" in md
     assert "&lt;script&gt;" in md
     assert md.count("\n| ") >= 32  # header + 31 municipalities
+
+
+# --------------------------------------------------------------------------- Excel input
+
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+NUM_RE = re.compile(r"^-?\d+(\.\d+)?$")
+PCT_FIELDS = {"province_share_pct"}
+
+
+def _typed(field: str, text: str):
+    """A cell value as Excel would hold it: numbers, date cells, percentages."""
+    if DATE_RE.match(text):
+        return dt.datetime.fromisoformat(text)
+    if NUM_RE.match(text) and field not in ("project_id", "title", "name"):
+        v = float(text)
+        v = int(v) if v.is_integer() else v
+        return v / 100 if field in PCT_FIELDS else v
+    return text if text != "" else None
+
+
+def _to_xlsx(
+    src: Path,
+    dst: Path,
+    *,
+    sheet: str = "Register",
+    typed: bool = True,
+    before: tuple[str, ...] = (),
+    edit: dict[tuple[int, str], object] | None = None,
+) -> Path:
+    """Copy a register CSV into a workbook (header = row 1), as the province would keep it.
+
+    ``typed``: numbers as number cells, ISO dates as date cells, shares as
+    percentage cells; otherwise every cell is text. ``before``: sheets placed
+    in front of the register sheet. ``edit``: {(csv line, field): value}. A
+    formatted but empty cell far below the table mimics Excel's leftovers.
+    """
+    rows = list(csv.reader(io.StringIO(src.read_text(encoding="utf-8"))))
+    header = rows[0]
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name in before:
+        wb.create_sheet(name).append(["toelichting", "niet het register"])
+    ws = wb.create_sheet(sheet)
+    ws.append(header)
+    for line, row in enumerate(rows[1:], start=2):
+        vals = []
+        for f, text in zip(header, row, strict=True):
+            if (line, f) in (edit or {}):
+                vals.append(edit[(line, f)])  # written as given: a text or a typed cell
+            else:
+                vals.append(_typed(f, text) if typed else text)
+        ws.append(vals)
+    if typed:
+        for j, f in enumerate(header, start=1):
+            for r in range(2, len(rows) + 1):
+                cell = ws.cell(r, j)
+                if f in PCT_FIELDS and isinstance(cell.value, float | int):
+                    cell.number_format = "0%" if cell.value == round(cell.value, 2) else "0.0%"
+                elif isinstance(cell.value, dt.datetime):
+                    cell.number_format = "dd-mm-yyyy"
+    ws.cell(len(rows) + 40, 3).number_format = "0.00"  # formatting leftover, no value
+    ws.cell(len(rows) + 40, 3).value = "   "  # a space only: still an empty row
+    wb.save(dst)
+    return dst
+
+
+def _load(name: str, path: Path, config, areas, gm, **kw) -> pd.DataFrame:
+    if name == "interventions":
+        return load_interventions(path, config=config, areas=areas, **kw)
+    if name == "subsidies":
+        return load_subsidies(path, config=config, areas=areas, municipalities=gm, **kw)
+    return load_statushouders(path, municipalities=gm, **kw)
+
+
+@pytest.mark.parametrize("name", ["interventions", "subsidies", "statushouders"])
+def test_excel_and_csv_give_identical_frames(tmp_path, config, areas, gm, name):
+    csv_path = REG / f"{name}.csv"
+    from_csv = _load(name, csv_path, config, areas, gm)
+    typed = _to_xlsx(csv_path, tmp_path / "typed.xlsx")  # first sheet, date and number cells
+    pd.testing.assert_frame_equal(_load(name, typed, config, areas, gm), from_csv)
+    text = _to_xlsx(
+        csv_path, tmp_path / "text.xlsx", sheet="Lijst", typed=False, before=("Uitleg",)
+    )
+    pd.testing.assert_frame_equal(_load(name, text, config, areas, gm, sheet="Lijst"), from_csv)
+
+
+@pytest.mark.parametrize(
+    ("name", "line", "field", "value", "message", "column"),
+    [
+        ("interventions", 4, "start", "2024-13-01", "expected a date YYYY-MM-DD", "E"),
+        ("interventions", 5, "end", dt.datetime(2000, 1, 1), "end 2000-01-01 is before", "F"),
+        (
+            "interventions",
+            6,
+            "start",
+            dt.datetime(2024, 3, 1, 14, 30),
+            "got '2024-03-01 14:30",
+            "E",
+        ),
+        ("subsidies", 7, "amount_eur", "12,5", "type it as a number cell", "G"),
+        ("subsidies", 9, "status", "goedgekeurd", "unknown status 'goedgekeurd'", "K"),
+        ("statushouders", 30, "housed", -1, "cannot be negative", "D"),
+    ],
+)
+def test_excel_bad_cell_names_file_sheet_row_column(
+    tmp_path, config, areas, gm, name, line, field, value, message, column
+):
+    path = _to_xlsx(
+        REG / f"{name}.csv", tmp_path / "r.xlsx", sheet="Blad 1", before=("Uitleg",),
+        edit={(line, field): value},
+    )  # fmt: skip
+    with pytest.raises(SheetInputError, match=re.escape(message)) as exc:
+        _load(name, path, config, areas, gm, sheet="Blad 1")
+    err = exc.value
+    assert isinstance(err, InputError)
+    assert (err.path, err.sheet, err.row, err.column, err.field) == (
+        str(path), "Blad 1", line, column, field,
+    )  # fmt: skip
+    assert f"{path}, sheet 'Blad 1', row {line}, column {column}, field '{field}': " in str(err)
+    assert "decimal comma is only read" not in str(err)
+
+
+def test_excel_row_survives_the_sort(tmp_path, gm):
+    # statushouders are sorted before the carry-forward check: the row must still be right
+    line = _sh_line("GM0917", "2024-H1")
+    housed = int(pd.read_csv(REG / "statushouders.csv").iloc[line - 2]["housed"])
+    path = _to_xlsx(
+        REG / "statushouders.csv", tmp_path / "h.xlsx", edit={(line, "housed"): str(housed + 1)}
+    )
+    with pytest.raises(SheetInputError, match="does not equal previous carried") as exc:
+        load_statushouders(path, municipalities=gm)
+    assert (exc.value.row, exc.value.column, exc.value.field) == (line, "E", "carried")
+
+
+def _sheet(tmp_path: Path, rows: list[list], merge: str | None = None) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Statushouders"
+    for r in rows:
+        ws.append(r)
+    if merge:
+        ws.merge_cells(merge)
+    path = tmp_path / "h.xlsx"
+    wb.save(path)
+    return path
+
+
+HEADER = ["gemeente_code", "half_year", "taakstelling", "housed", "carried"]
+
+
+@pytest.mark.parametrize(
+    ("rows", "merge", "message", "row", "column"),
+    [
+        ([HEADER + [None], ["GM0917", "2024-H1", 10, 10, 0]], "D1:E1", "header cells D1:E1 are "
+         "merged", 1, "D"),
+        ([HEADER[:2] + [None] + HEADER[2:]], None, "header cell C1 is empty", 1, "C"),
+        ([HEADER, ["GM0917", "2024-H1", 10, 10, 0, "x"]], None, "cell F2 has a value but column "
+         "F has no name", 2, "F"),
+        ([HEADER, ["GM0917", "2024-H1", 10, 10, 0], [], ["GM0917", "2024-H2", 10, 10, 0]], None,
+         "empty row between data rows", 3, None),
+        ([HEADER, ["GM0917", "2024-H1", 10, 10, 0], ["GM0917", "2024-H2", 10, 10, 0]], "A2:A3",
+         "cells A2:A3 are merged", 2, "A"),
+        ([["Huisvesting statushouders 2024"], HEADER], None, "missing column(s)", 1, None),
+        ([], None, "the sheet is empty", 1, None),
+    ],
+)  # fmt: skip
+def test_excel_layout_errors_are_clear(tmp_path, gm, rows, merge, message, row, column):
+    path = _sheet(tmp_path, rows, merge)
+    with pytest.raises(SheetInputError, match=re.escape(message)) as exc:
+        load_statushouders(path, municipalities=gm)
+    assert (exc.value.sheet, exc.value.row, exc.value.column) == ("Statushouders", row, column)
+
+
+def test_excel_trailing_rows_and_sheet_choice(tmp_path, gm):
+    rows = [HEADER, ["GM0917", "2024-H1", 10, 8, 2], ["GM0917", "2024-H2", 10, 12, 0]]
+    rows += [[None] * 5, ["", " ", None]]  # empty rows after the table are ignored
+    path = _sheet(tmp_path, rows)
+    df = load_statushouders(path, municipalities=gm)
+    assert df["carried"].tolist() == [2, 0]
+    with pytest.raises(InputError, match=r"no worksheet named 'Blad9'.*\['Statushouders'\]"):
+        load_statushouders(path, sheet="Blad9", municipalities=gm)
+    with pytest.raises(ValueError, match="read as CSV"):
+        load_statushouders(REG / "statushouders.csv", sheet="Blad1", municipalities=gm)
+    old = tmp_path / "h.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(InputError, match="save the workbook as .xlsx"):
+        load_statushouders(old, municipalities=gm)
+    junk = tmp_path / "junk.xlsx"
+    junk.write_text("not a zip", encoding="utf-8")
+    with pytest.raises(InputError, match="not a readable .xlsx workbook"):
+        load_statushouders(junk, municipalities=gm)
+
+
+def test_read_register_csv_and_excel_text_agree(tmp_path):
+    cols = ["gemeente_code", "half_year", "taakstelling", "housed", "carried"]
+    a = read_register(REG / "statushouders.csv", cols)
+    b = read_register(_to_xlsx(REG / "statushouders.csv", tmp_path / "h.xlsx"), cols)
+    pd.testing.assert_frame_equal(a, b)
+
+
+# --------------------------------------------------------------------------- schemas
+
+
+def test_loaded_registers_satisfy_their_schemas(
+    interventions, subsidies, statushouders, config, areas, gm
+):
+    interventions_schema(config, areas).validate(interventions)
+    subsidies_schema(config, areas, gm).validate(subsidies)
+    statushouders_schema(gm).validate(statushouders)
+
+
+def test_schema_failures_name_line_and_field(subsidies, statushouders, config, areas, gm):
+    bad = subsidies.copy()
+    i = int(np.flatnonzero(bad["scheme"].eq("regenboog").to_numpy())[0])
+    bad.loc[i, "province_share_pct"] = 40.0  # above the Regenboog cap of 35%
+    with pytest.raises(InputError, match="share_within_scheme_cap") as exc:
+        validate_schema(bad, subsidies_schema(config, areas, gm), Path("s.csv"))
+    assert (exc.value.row, exc.value.field) == (i + 2, "province_share_pct")
+    bad = statushouders.copy()
+    bad.loc[3, "carried"] += 1
+    with pytest.raises(InputError, match="carried_is_opening") as exc:
+        validate_schema(bad, statushouders_schema(gm), Path("h.csv"))
+    assert (exc.value.row, exc.value.field) == (5, "carried")
+    bad = statushouders.copy()
+    bad.loc[7, "gemeente_code"] = "GM9999"
+    with pytest.raises(InputError, match="isin.*'GM9999'") as exc:
+        validate_schema(bad, statushouders_schema(gm), Path("h.csv"), positions=bad.index + 10)
+    assert (exc.value.row, exc.value.field) == (19, "gemeente_code")
+
+
+# --------------------------------------------------------------------------- downloads
+
+
+def test_register_downloads(tmp_path, interventions, subsidies, statushouders, config, areas, gm):
+    paths = register_downloads(
+        tmp_path, as_of=MID_2025, interventions=interventions, subsidies=subsidies,
+        statushouders=statushouders, config=config, areas=areas, municipalities=gm,
+    )  # fmt: skip
+    names = [p.name for p in paths]
+    assert names[-2:] == ["registers-toelichting.csv", "registers.xlsx"]
+    meta = pd.read_csv(tmp_path / "registers-toelichting.csv", dtype=str)
+    assert meta["bestand"].tolist() == names[:-2]
+    assert meta.notna().all().all()
+    assert meta["bron"].str.contains("SYNTHETISCHE").all()
+    assert meta["peildatum"].isin(["2025-06-30", "2025-H1"]).all()
+
+    def read(stem: str) -> pd.DataFrame:
+        return pd.read_csv(tmp_path / f"registers-{stem}.csv", keep_default_na=False)
+
+    # status-holder tables: the latest half year ended by 30 June 2025, as in the report
+    a = assess_statushouders(statushouders, config, municipalities=gm)
+    a = a.loc[a["half_year"] <= "2025-H1"]
+    st = read("statushouders-status")
+    assert len(st) == 31 and (st["half_year"] == "2025-H1").all()
+    assert st["status"].tolist() == status_table(a, "2025-H1", municipalities=gm)["status"].tolist()
+    esc = read("statushouders-escalatie")
+    assert esc["gemeente_code"].tolist() == escalation_list(a, "2025-H1")["gemeente_code"].tolist()
+    assert len(read("statushouders-trend")) == 31 * 7
+    # subsidy counts and spread: the P&C numbers
+    c = count_grants(subsidies, MID_2025, config=config)
+    counts = read("subsidies-tellingen").iloc[0]
+    assert (counts["n_grants"], counts["n_project_subsidies"]) == (c.n_grants, c.n_project)
+    sch = read("subsidies-regelingen")
+    assert sch.iloc[-1]["scheme"] == "totaal" and sch.iloc[-1]["granted"] == c.n_grants
+    assert sch.iloc[:-1]["granted"].sum() == c.n_grants
+    assert len(schemes_table(subsidies, MID_2025, config=config)) == len(sch)
+    reg = read("subsidies-spreiding-regio")
+    assert reg["n_grants"].sum() == c.n_grants and len(reg) == 3
+    assert len(read("subsidies-spreiding-gemeente")) == 31
+    # interventions per area
+    iv = read("interventies")
+    assert len(iv) == len(interventions)
+    assert set(iv["state"]) <= {"lopend", "afgerond", "gepland"}
+    assert read("interventies-per-gebied")["n_interventions"].sum() == len(interventions)
+    # the workbook: metadata first, then one sheet per table
+    wb = openpyxl.load_workbook(tmp_path / "registers.xlsx", read_only=True)
+    assert wb.sheetnames[0] == "Toelichting" and len(wb.sheetnames) == len(names) - 1
+    wb.close()
+
+
+def test_register_downloads_without_excel(tmp_path, interventions, subsidies, statushouders):
+    paths = register_downloads(
+        tmp_path, as_of=dt.date(2025, 12, 31), interventions=interventions,
+        subsidies=subsidies, statushouders=statushouders, excel=False,
+        sources={"subsidies": "subsidielijst.xlsx, werkblad 'Toekenningen'"},
+    )  # fmt: skip
+    assert not any(p.suffix == ".xlsx" for p in paths)
+    meta = pd.read_csv(tmp_path / "registers-toelichting.csv", dtype=str)
+    assert meta["bron"].str.startswith("subsidielijst.xlsx").sum() == 5
+    st = pd.read_csv(tmp_path / "registers-statushouders-status.csv", dtype=str)
+    assert (st["half_year"] == "2025-H2").all()

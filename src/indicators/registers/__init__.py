@@ -11,11 +11,18 @@ Three small registers kept by the province next to the indicator data:
   (interbestuurlijk toezicht).
 
 The closed lists, scheme caps and decision thresholds live in
-``data/registers/config.yml`` (:func:`load_config`). Registers are CSV files read
+``data/registers/config.yml`` (:func:`load_config`). Registers are CSV files or
+sheets of Excel workbooks (``.xlsx``, :mod:`~indicators.registers.sheets`), read
 as text and converted explicitly, so that every problem is reported as an
 :class:`~indicators.exceptions.InputError` naming the file, the line (header =
-line 1) and the field. This module holds the configuration models and helpers
-shared by the three registers.
+line 1) and the field -- for Excel the file, sheet, row (as Excel shows it),
+column letter and field (:class:`~indicators.registers.sheets.SheetInputError`).
+Each register's validated frame satisfies a pandera schema
+(:func:`interventions_schema`, :func:`subsidies_schema`,
+:func:`statushouders_schema`). :func:`register_downloads` writes the tables the
+report sections show as CSV and Excel. This module holds the configuration
+models and helpers shared by the three registers; ``docs/registers.md``
+describes the input files.
 """
 
 from __future__ import annotations
@@ -368,16 +375,21 @@ def default_paths() -> _Paths:
 
 
 # Public API of the submodules (imported last: they use the helpers above).
+from indicators.registers.downloads import register_downloads  # noqa: E402
 from indicators.registers.interventions import (  # noqa: E402
     intervention_starts,
+    interventions_schema,
     interventions_timeline_md,
     learning_network_md,
     load_interventions,
 )
+from indicators.registers.sheets import SheetInputError, read_register  # noqa: E402
 from indicators.registers.statushouders import (  # noqa: E402
     assess_statushouders,
     escalation_list,
     load_statushouders,
+    status_table,
+    statushouders_schema,
     statushouders_section_md,
 )
 from indicators.registers.subsidies import (  # noqa: E402
@@ -385,17 +397,21 @@ from indicators.registers.subsidies import (  # noqa: E402
     count_grants,
     load_subsidies,
     pc_inputs,
+    schemes_table,
     spread,
+    subsidies_schema,
     subsidy_section_md,
 )
 
 __all__ = [
     "GrantCount",
     "RegistersConfig",
+    "SheetInputError",
     "assess_statushouders",
     "count_grants",
     "escalation_list",
     "intervention_starts",
+    "interventions_schema",
     "interventions_timeline_md",
     "learning_network_md",
     "load_config",
@@ -403,7 +419,13 @@ __all__ = [
     "load_statushouders",
     "load_subsidies",
     "pc_inputs",
+    "read_register",
+    "register_downloads",
+    "schemes_table",
     "spread",
+    "status_table",
+    "statushouders_schema",
     "statushouders_section_md",
+    "subsidies_schema",
     "subsidy_section_md",
 ]

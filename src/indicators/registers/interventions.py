@@ -15,6 +15,10 @@ lesson     lesson learned, short Dutch text (may be empty, at most 300
            characters)
 =========  ==============================================================
 
+The register may also be a sheet of an Excel workbook (``.xlsx``, same
+columns in row 1; see :mod:`indicators.registers.sheets`). The frame that
+leaves :func:`load_interventions` satisfies :func:`interventions_schema`.
+
 The timeline per area and the learning-network overview are Markdown
 fragments for the reports; :func:`intervention_starts` lets trend charts mark
 when interventions started.
@@ -32,6 +36,7 @@ import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import pandera.pandas as pa  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
@@ -54,7 +59,12 @@ from indicators.registers import (  # noqa: E402
     required_text,
     theme_labels,
 )
-from indicators.sources import _read_text_csv  # noqa: E402
+from indicators.registers.sheets import (  # noqa: E402
+    located,
+    read_register,
+    source_of,
+    validate_schema,
+)
 
 COLUMNS = ["area", "name", "kind", "theme", "start", "end", "partners", "lesson"]
 #: Catalogue themes that are not intervention themes.
@@ -63,18 +73,68 @@ THEME_COLOURS = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00
 STATE_LABELS = {"lopend": "loopt", "afgerond": "afgerond", "gepland": "gepland"}
 
 
+def interventions_schema(
+    config: RegistersConfig | None = None, areas: dict[str, AreaParams] | None = None
+) -> pa.DataFrameSchema:
+    """The pandera schema of a validated interventions register.
+
+    Parameters
+    ----------
+    config : RegistersConfig, optional
+        Allowed intervention kinds; default :func:`~indicators.registers.load_config`.
+    areas : dict of AreaParams, optional
+        Allowed area slugs; default every ``params/*.yml``.
+
+    Returns
+    -------
+    pandera.DataFrameSchema
+        Exactly the columns of :func:`load_interventions`, in order: text
+        columns from closed lists, ``name`` 1-120 characters, ``lesson`` at
+        most 300 (or missing), ``start`` a date, ``end`` a date or missing and
+        not before ``start``, unique (area, name, start).
+    """
+    config = config or load_config()
+    themes = [t for t in theme_labels() if t not in NON_INTERVENTION_THEMES]
+    return pa.DataFrameSchema(
+        {
+            "area": pa.Column(str, pa.Check.isin(sorted(area_index(areas)))),
+            "name": pa.Column(str, pa.Check.str_length(1, 120)),
+            "kind": pa.Column(str, pa.Check.isin(sorted(config.intervention_kinds))),
+            "theme": pa.Column(str, pa.Check.isin(themes)),
+            "start": pa.Column("datetime64[ns]"),
+            "end": pa.Column("datetime64[ns]", nullable=True),
+            "partners": pa.Column(str),
+            "lesson": pa.Column(str, pa.Check.str_length(1, 300), nullable=True),
+        },
+        checks=[
+            pa.Check(
+                lambda d: d["end"].isna() | (d["end"] >= d["start"]), name="end_not_before_start"
+            )
+        ],
+        unique=["area", "name", "start"],
+        strict=True,
+        ordered=True,
+        name="interventions",
+        metadata={"check_fields": {"end_not_before_start": "end"}},
+    )
+
+
 def load_interventions(
     path: Path | None = None,
     *,
+    sheet: str | None = None,
     config: RegistersConfig | None = None,
     areas: dict[str, AreaParams] | None = None,
 ) -> pd.DataFrame:
-    """Load and validate the interventions register.
+    """Load and validate the interventions register (CSV or Excel).
 
     Parameters
     ----------
     path : Path, optional
-        Defaults to ``data/registers/interventions.csv``.
+        Defaults to ``data/registers/interventions.csv``. A ``.xlsx`` file is
+        read as an Excel workbook (:func:`~indicators.registers.sheets.read_register`).
+    sheet : str, optional
+        Excel only: the worksheet; default the first sheet.
     config : RegistersConfig, optional
         Closed list of kinds; defaults to :func:`~indicators.registers.load_config`.
     areas : dict of AreaParams, optional
@@ -86,18 +146,27 @@ def load_interventions(
         Columns ``area, name, kind, theme, start, end, partners, lesson``;
         ``start``/``end`` are datetimes (``end`` NaT while running), ``lesson``
         is missing when none was recorded. Sorted by area, start and name.
+        Satisfies :func:`interventions_schema`.
 
     Raises
     ------
     InputError
-        Naming file, line and field: unknown area slug, kind or theme, a bad
-        or missing date, an end before the start, a duplicate row.
+        Naming file, line and field (Excel: file, sheet, row, column and
+        field): unknown area slug, kind or theme, a bad or missing date, an
+        end before the start, a duplicate row.
     """
     path = Path(path) if path else default_paths().interventions
     config = config or load_config()
     known_areas = area_index(areas)
+    raw = read_register(path, COLUMNS, sheet=sheet)
+    with located(source_of(raw)):
+        return _validate(raw, path, config, known_areas)
+
+
+def _validate(
+    raw: pd.DataFrame, path: Path, config: RegistersConfig, known_areas: dict[str, AreaParams]
+) -> pd.DataFrame:
     themes = [t for t in theme_labels() if t not in NON_INTERVENTION_THEMES]
-    raw = _read_text_csv(path, COLUMNS)
     if raw.empty:
         raise InputError("no data rows", path=str(path), row=2)
 
@@ -161,6 +230,7 @@ def load_interventions(
         "name",
         lambda i: f"duplicate intervention {name.iloc[i]!r} with the same area and start",
     )
+    df = validate_schema(df, interventions_schema(config, known_areas), path)
     return df.sort_values(["area", "start", "name"], kind="stable").reset_index(drop=True)
 
 

@@ -13,6 +13,10 @@ housed         status holders housed in the half year (whole number >= 0)
 carried        balance carried forward at the END of the half year
 =============  ==============================================================
 
+The register may also be a sheet of an Excel workbook (``.xlsx``, same
+columns in row 1; see :mod:`indicators.registers.sheets`). The frame that
+leaves :func:`load_statushouders` satisfies :func:`statushouders_schema`.
+
 Sign convention
 ---------------
 ``carried`` > 0 is an *achterstand* (backlog: people still to be housed),
@@ -43,6 +47,7 @@ ernstige achterstand in the latest half year form the list "escalatie nodig".
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -52,6 +57,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import pandera.pandas as pa  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 from indicators.exceptions import ArgumentError, InputError  # noqa: E402
@@ -70,7 +76,13 @@ from indicators.registers import (  # noqa: E402
     mpl_text,
     nl_list,
 )
-from indicators.sources import _read_text_csv, _to_number  # noqa: E402
+from indicators.registers.sheets import (  # noqa: E402
+    located,
+    read_register,
+    source_of,
+    validate_schema,
+)
+from indicators.sources import _to_number  # noqa: E402
 
 COLUMNS = ["gemeente_code", "half_year", "taakstelling", "housed", "carried"]
 HALF_YEAR_RE = re.compile(r"^(\d{4})-H([12])$")
@@ -104,15 +116,61 @@ def half_year_nl(half_year: str) -> str:
     return f"{'eerste' if h == '1' else 'tweede'} halfjaar {year}"
 
 
+def statushouders_schema(municipalities: pd.DataFrame | None = None) -> pa.DataFrameSchema:
+    """The pandera schema of a validated status-holder register.
+
+    Parameters
+    ----------
+    municipalities : DataFrame, optional
+        Allowed GM codes; default :func:`~indicators.registers.load_municipalities`.
+
+    Returns
+    -------
+    pandera.DataFrameSchema
+        Exactly the columns of :func:`load_statushouders`, in order: a known GM
+        code, a half year ``YYYY-H1``/``YYYY-H2``, whole numbers with
+        ``taakstelling`` and ``housed`` >= 0, ``carried = opening +
+        taakstelling - housed`` on every row, unique (gemeente_code, half_year).
+    """
+    gm = municipalities if municipalities is not None else load_municipalities()
+    return pa.DataFrameSchema(
+        {
+            "gemeente_code": pa.Column(str, pa.Check.isin(sorted(gm["gemeente_code"]))),
+            "half_year": pa.Column(str, pa.Check.str_matches(HALF_YEAR_RE.pattern)),
+            "taakstelling": pa.Column("int64", pa.Check.ge(0)),
+            "housed": pa.Column("int64", pa.Check.ge(0)),
+            "carried": pa.Column("int64"),
+            "opening": pa.Column("int64"),
+        },
+        checks=[
+            pa.Check(
+                lambda d: d["carried"] == d["opening"] + d["taakstelling"] - d["housed"],
+                name="carried_is_opening_plus_quota_minus_housed",
+            )
+        ],
+        unique=["gemeente_code", "half_year"],
+        strict=True,
+        ordered=True,
+        name="statushouders",
+        metadata={"check_fields": {"carried_is_opening_plus_quota_minus_housed": "carried"}},
+    )
+
+
 def load_statushouders(
-    path: Path | None = None, *, municipalities: pd.DataFrame | None = None
+    path: Path | None = None,
+    *,
+    sheet: str | None = None,
+    municipalities: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Load and validate the status-holder register, including the carry-forward.
+    """Load and validate the status-holder register (CSV or Excel), including the carry-forward.
 
     Parameters
     ----------
     path : Path, optional
-        Defaults to ``data/registers/statushouders.csv``.
+        Defaults to ``data/registers/statushouders.csv``. A ``.xlsx`` file is
+        read as an Excel workbook (:func:`~indicators.registers.sheets.read_register`).
+    sheet : str, optional
+        Excel only: the worksheet; default the first sheet.
     municipalities : DataFrame, optional
         From :func:`~indicators.registers.load_municipalities`.
 
@@ -121,19 +179,24 @@ def load_statushouders(
     DataFrame
         ``gemeente_code, half_year, taakstelling, housed, carried, opening``
         (``opening`` = the balance at the start of the half year), sorted by
-        municipality and half year.
+        municipality and half year. Satisfies :func:`statushouders_schema`.
 
     Raises
     ------
     InputError
-        Naming file, line and field: unknown GM code, malformed half year,
-        negative or fractional counts, duplicate rows, a gap between half
-        years, or ``carried`` not equal to previous carried + taakstelling -
-        housed.
+        Naming file, line and field (Excel: file, sheet, row, column and
+        field): unknown GM code, malformed half year, negative or fractional
+        counts, duplicate rows, a gap between half years, or ``carried`` not
+        equal to previous carried + taakstelling - housed.
     """
     path = Path(path) if path else default_paths().statushouders
     gm = municipalities if municipalities is not None else load_municipalities()
-    raw = _read_text_csv(path, COLUMNS)
+    raw = read_register(path, COLUMNS, sheet=sheet)
+    with located(source_of(raw)):
+        return _validate(raw, path, gm)
+
+
+def _validate(raw: pd.DataFrame, path: Path, gm: pd.DataFrame) -> pd.DataFrame:
     if raw.empty:
         raise InputError("no data rows", path=str(path), row=2)
     code = raw["gemeente_code"].str.strip()
@@ -199,7 +262,8 @@ def load_statushouders(
     df["opening"] = np.where(
         same, prev_carried.fillna(0), df["carried"] - df["taakstelling"] + df["housed"]
     ).astype("int64")
-    return df[["gemeente_code", "half_year", "taakstelling", "housed", "carried", "opening"]]
+    out = df[["gemeente_code", "half_year", "taakstelling", "housed", "carried", "opening"]]
+    return validate_schema(out, statushouders_schema(gm), path, positions=df["line"] - 2)
 
 
 def _rules(config: RegistersConfig | StatusRules | None) -> StatusRules:
@@ -324,6 +388,74 @@ def escalation_list(assessed: pd.DataFrame, half_year: str | None = None) -> pd.
     ].reset_index(drop=True)
 
 
+def status_table(
+    assessed: pd.DataFrame,
+    half_year: str | None = None,
+    *,
+    municipalities: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The status of every municipality in one half year, in report order.
+
+    Parameters
+    ----------
+    assessed : DataFrame
+        From :func:`assess_statushouders`.
+    half_year : str, optional
+        Default: the latest half year in the data.
+    municipalities : DataFrame, optional
+        Gives the order (region, then name); default
+        :func:`~indicators.registers.load_municipalities`.
+
+    Returns
+    -------
+    DataFrame
+        The rows of ``assessed`` for that half year (the table of
+        :func:`statushouders_section_md`), ordered by region and name.
+    """
+    gm = municipalities if municipalities is not None else load_municipalities()
+    half_year = half_year or _latest(assessed)
+    cur = assessed.loc[assessed["half_year"] == half_year].copy()
+    order = {c: i for i, c in enumerate(gm["gemeente_code"])}
+    cur["_o"] = cur["gemeente_code"].map(order)
+    return cur.sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
+
+
+def rules_text_nl(config: RegistersConfig | StatusRules | None = None) -> str:
+    """The status rules in plain Dutch (for downloads and metadata).
+
+    >>> print(rules_text_nl(StatusRules(
+    ...     achterstand_pct=10, ernstig_pct=50, consecutive_halfyears=2,
+    ...     ladder={s: {"label": s.replace("_", " "), "step": "-"} for s in STATUS_CODES}
+    ... )).split(". ")[1])
+    Op schema: achterstand ten hoogste 10% van de taakstelling van het halfjaar (of een voorsprong)
+    """
+    rules = _rules(config)
+    lab = {k: v.label for k, v in rules.ladder.items()}
+    a, e = fmt_number(rules.achterstand_pct, 0), fmt_number(rules.ernstig_pct, 0)
+    return (
+        "Saldo = vorig saldo + taakstelling - gehuisvest, aan het eind van het halfjaar "
+        "(positief = achterstand, negatief = voorsprong). "
+        f"{lab['op_schema'].capitalize()}: achterstand ten hoogste {a}% van de taakstelling van "
+        f"het halfjaar (of een voorsprong). {lab['achterstand'].capitalize()}: meer dan {a}%. "
+        f"{lab['ernstige_achterstand'].capitalize()}: meer dan {e}%, of {rules.consecutive_halfyears} "
+        "of meer halfjaren op rij achterstand (binnen het register). Bij een taakstelling van 0 "
+        f"geldt elke achterstand als meer dan {e}%. Escalatie nodig: "
+        f"{lab['ernstige_achterstand']} in het gekozen halfjaar; volgende stap: "
+        f"{rules.ladder['ernstige_achterstand'].step}."
+    )
+
+
+def half_year_end(half_year: str) -> dt.date:
+    """Last day of a half year.
+
+    >>> half_year_end("2025-H1"), half_year_end("2025-H2")
+    (datetime.date(2025, 6, 30), datetime.date(2025, 12, 31))
+    """
+    half_year_index(half_year)  # validates
+    year, h = half_year.split("-H")
+    return dt.date(int(year), 6, 30) if h == "1" else dt.date(int(year), 12, 31)
+
+
 def _latest(df: pd.DataFrame) -> str:
     return max(df["half_year"], key=half_year_index)
 
@@ -429,9 +561,7 @@ def statushouders_section_md(
         raise ArgumentError(f"half year {half_year!r} is not in the register")
     a = a.loc[a["half_year"].map(half_year_index) <= half_year_index(half_year)]
     labels = {k: v.label for k, v in rules.ladder.items()}
-    cur = a.loc[a["half_year"] == half_year].copy()
-    cur["_o"] = cur["gemeente_code"].map({c: i for i, c in enumerate(gm["gemeente_code"])})
-    cur = cur.sort_values("_o")
+    cur = status_table(a, half_year, municipalities=gm)
     counts = cur["status"].value_counts()
     chart = _status_chart(a, Path(fig_dir) / "statushouders-status.png", gm, labels)
     when = half_year_nl(half_year)

@@ -18,6 +18,10 @@ date_granted        ``YYYY-MM-DD``; required for verleend, vastgesteld and
 status              {aangevraagd, verleend, vastgesteld, afgewezen, ingetrokken}
 ==================  ===========================================================
 
+The register may also be a sheet of an Excel workbook (``.xlsx``, same
+columns in row 1; see :mod:`indicators.registers.sheets`). The frame that
+leaves :func:`load_subsidies` satisfies :func:`subsidies_schema`.
+
 A *grant* ("toekenning") is a row whose status is in ``granted_statuses`` of
 the config (verleend, vastgesteld) with a grant date on or before the
 reference date. A *project subsidy* is a grant under a scheme with
@@ -66,6 +70,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import pandera.pandas as pa  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
@@ -93,7 +98,13 @@ from indicators.registers import (  # noqa: E402
     parse_dates,
     required_text,
 )
-from indicators.sources import _read_text_csv, _to_number  # noqa: E402
+from indicators.registers.sheets import (  # noqa: E402
+    located,
+    read_register,
+    source_of,
+    validate_schema,
+)
+from indicators.sources import _to_number  # noqa: E402
 
 COLUMNS = [
     "project_id", "title", "applicant_type", "scheme", "area", "gemeente_code", "amount_eur",
@@ -105,19 +116,98 @@ MC_SEED = 20250630
 Level = Literal["regio", "gemeente"]
 
 
+def subsidies_schema(
+    config: RegistersConfig | None = None,
+    areas: dict[str, AreaParams] | None = None,
+    municipalities: pd.DataFrame | None = None,
+) -> pa.DataFrameSchema:
+    """The pandera schema of a validated project and subsidy register.
+
+    Parameters
+    ----------
+    config : RegistersConfig, optional
+        Schemes and their caps; default :func:`~indicators.registers.load_config`.
+    areas : dict of AreaParams, optional
+        Allowed area slugs; default every ``params/*.yml``.
+    municipalities : DataFrame, optional
+        Allowed GM codes; default :func:`~indicators.registers.load_municipalities`.
+
+    Returns
+    -------
+    pandera.DataFrameSchema
+        Exactly the columns of :func:`load_subsidies`, in order: unique
+        ``project_id``; applicant type, scheme, status and GM code from closed
+        lists; ``amount_eur`` > 0; ``province_share_pct`` in (0, 100] and at
+        most the scheme's cap; ``date_granted`` present exactly for verleend,
+        vastgesteld and ingetrokken, and not before ``date_applied``.
+    """
+    config = config or load_config()
+    gm = municipalities if municipalities is not None else load_municipalities()
+    caps = {k: v.max_share_pct for k, v in config.schemes.items()}
+    return pa.DataFrameSchema(
+        {
+            "project_id": pa.Column(str, pa.Check.str_length(1, 40), unique=True),
+            "title": pa.Column(str, pa.Check.str_length(1, 150)),
+            "applicant_type": pa.Column(str, pa.Check.isin(list(APPLICANT_TYPES))),
+            "scheme": pa.Column(str, pa.Check.isin(sorted(config.schemes))),
+            "area": pa.Column(str, pa.Check.isin(sorted(area_index(areas))), nullable=True),
+            "gemeente_code": pa.Column(
+                str,
+                [
+                    pa.Check.str_matches(GEMEENTE_RE.pattern),
+                    pa.Check.isin(sorted(gm["gemeente_code"])),
+                ],
+            ),
+            "amount_eur": pa.Column(float, pa.Check.gt(0)),
+            "province_share_pct": pa.Column(float, pa.Check.in_range(0, 100, include_min=False)),
+            "date_applied": pa.Column("datetime64[ns]"),
+            "date_granted": pa.Column("datetime64[ns]", nullable=True),
+            "status": pa.Column(str, pa.Check.isin(list(GRANT_STATUSES))),
+        },
+        checks=[
+            pa.Check(
+                lambda d: d["province_share_pct"] <= d["scheme"].map(caps).astype(float),
+                name="share_within_scheme_cap",
+            ),
+            pa.Check(
+                lambda d: d["status"].isin(DATED_STATUSES) == d["date_granted"].notna(),
+                name="grant_date_matches_status",
+            ),
+            pa.Check(
+                lambda d: d["date_granted"].isna() | (d["date_granted"] >= d["date_applied"]),
+                name="granted_not_before_applied",
+            ),
+        ],
+        strict=True,
+        ordered=True,
+        name="subsidies",
+        metadata={
+            "check_fields": {
+                "share_within_scheme_cap": "province_share_pct",
+                "grant_date_matches_status": "date_granted",
+                "granted_not_before_applied": "date_granted",
+            }
+        },
+    )
+
+
 def load_subsidies(
     path: Path | None = None,
     *,
+    sheet: str | None = None,
     config: RegistersConfig | None = None,
     areas: dict[str, AreaParams] | None = None,
     municipalities: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Load and validate the project and subsidy register.
+    """Load and validate the project and subsidy register (CSV or Excel).
 
     Parameters
     ----------
     path : Path, optional
-        Defaults to ``data/registers/subsidies.csv``.
+        Defaults to ``data/registers/subsidies.csv``. A ``.xlsx`` file is read
+        as an Excel workbook (:func:`~indicators.registers.sheets.read_register`).
+    sheet : str, optional
+        Excel only: the worksheet; default the first sheet.
     config : RegistersConfig, optional
         Schemes with their caps, applicant types, statuses.
     areas : dict of AreaParams, optional
@@ -130,22 +220,33 @@ def load_subsidies(
     DataFrame
         The columns of the file; amounts and shares as floats, dates as
         datetimes (``date_granted`` NaT where empty), ``area`` missing where
-        empty. Sorted by ``project_id``.
+        empty. Sorted by ``project_id``. Satisfies :func:`subsidies_schema`.
 
     Raises
     ------
     InputError
-        Naming file, line and field of the first problem: unknown applicant
-        type, scheme, area, GM code or status; an applicant type the scheme
-        does not allow; an area in another municipality; an amount <= 0; a
-        province share above the scheme cap; missing, extra or inconsistent
-        grant dates; duplicate project ids.
+        Naming file, line and field (Excel: file, sheet, row, column and
+        field) of the first problem: unknown applicant type, scheme, area, GM
+        code or status; an applicant type the scheme does not allow; an area in
+        another municipality; an amount <= 0; a province share above the scheme
+        cap; missing, extra or inconsistent grant dates; duplicate project ids.
     """
     path = Path(path) if path else default_paths().subsidies
     config = config or load_config()
     known_areas = area_index(areas)
     gm = municipalities if municipalities is not None else load_municipalities()
-    raw = _read_text_csv(path, COLUMNS)
+    raw = read_register(path, COLUMNS, sheet=sheet)
+    with located(source_of(raw)):
+        return _validate(raw, path, config, known_areas, gm)
+
+
+def _validate(
+    raw: pd.DataFrame,
+    path: Path,
+    config: RegistersConfig,
+    known_areas: dict[str, AreaParams],
+    gm: pd.DataFrame,
+) -> pd.DataFrame:
     if raw.empty:
         raise InputError("no data rows", path=str(path), row=2)
 
@@ -277,6 +378,7 @@ def load_subsidies(
             "status": status,
         }
     )
+    df = validate_schema(df, subsidies_schema(config, known_areas, gm), path)
     return df.sort_values("project_id", kind="stable").reset_index(drop=True)
 
 
@@ -390,6 +492,52 @@ def targets_table(df: pd.DataFrame, *, config: RegistersConfig | None = None) ->
             }
         )
     return pd.DataFrame(rows, columns=["id", "label", "until", "target", "achieved", "met"])
+
+
+def schemes_table(
+    df: pd.DataFrame, as_of: dt.date, *, config: RegistersConfig | None = None
+) -> pd.DataFrame:
+    """Applications and grants per scheme up to a date, with a total row.
+
+    Parameters
+    ----------
+    df : DataFrame
+        From :func:`load_subsidies`.
+    as_of : date
+        Applications with ``date_applied`` and grants (config
+        ``granted_statuses``) with ``date_granted`` on or before this date.
+
+    Returns
+    -------
+    DataFrame
+        ``scheme, label, max_share_pct, applications, granted,
+        rejected_or_withdrawn, amount_granted_eur``: one row per scheme of the
+        config, then ``scheme == "totaal"`` (``max_share_pct`` NaN). The table
+        of :func:`subsidy_section_md`.
+    """
+    config = config or load_config()
+    g = _granted(df, as_of, None, config)
+    applied = df.loc[df["date_applied"] <= pd.Timestamp(as_of)]
+    rows = []
+    for sid, s in config.schemes.items():
+        ga = g.loc[g["scheme"] == sid]
+        aa = applied.loc[applied["scheme"] == sid]
+        rows.append((sid, s.label, float(s.max_share_pct), aa, ga))
+    rows.append(("totaal", "Totaal", np.nan, applied, g))
+    return pd.DataFrame(
+        [
+            {
+                "scheme": sid,
+                "label": label,
+                "max_share_pct": cap,
+                "applications": len(aa),
+                "granted": len(ga),
+                "rejected_or_withdrawn": int(aa["status"].isin(["afgewezen", "ingetrokken"]).sum()),
+                "amount_granted_eur": float(ga["amount_eur"].sum()),
+            }
+            for sid, label, cap, aa, ga in rows
+        ]
+    )
 
 
 # --------------------------------------------------------------------------- spread
@@ -738,34 +886,20 @@ def subsidy_section_md(
         + (f" ({_pct(c.project_share, 0)} van de toekenningen)" if c.n_grants else "")
         + "."
     )
-    rows = []
-    for sid, s in config.schemes.items():
-        ga = g.loc[g["scheme"] == sid]
-        aa = applied.loc[applied["scheme"] == sid]
-        rows.append(
-            {
-                "Regeling": escape_md(s.label),
-                "Max. aandeel provincie": f"{fmt_number(s.max_share_pct, 0)}%",
-                "Aanvragen": fmt_number(len(aa), 0),
-                "Toegekend": fmt_number(len(ga), 0),
-                "Afgewezen of ingetrokken": fmt_number(
-                    int(aa["status"].isin(["afgewezen", "ingetrokken"]).sum()), 0
-                ),
-                "Bedrag toegekend": fmt_eur_mln(ga["amount_eur"].sum() / 1e6),
-            }
-        )
-    rows.append(
+    st = schemes_table(df, as_of, config=config)
+    rows = [
         {
-            "Regeling": "**Totaal**",
-            "Max. aandeel provincie": "",
-            "Aanvragen": fmt_number(len(applied), 0),
-            "Toegekend": fmt_number(c.n_grants, 0),
-            "Afgewezen of ingetrokken": fmt_number(
-                int(applied["status"].isin(["afgewezen", "ingetrokken"]).sum()), 0
+            "Regeling": "**Totaal**" if r.scheme == "totaal" else escape_md(r.label),
+            "Max. aandeel provincie": (
+                "" if r.scheme == "totaal" else f"{fmt_number(r.max_share_pct, 0)}%"
             ),
-            "Bedrag toegekend": fmt_eur_mln(c.amount_eur / 1e6),
+            "Aanvragen": fmt_number(r.applications, 0),
+            "Toegekend": fmt_number(r.granted, 0),
+            "Afgewezen of ingetrokken": fmt_number(r.rejected_or_withdrawn, 0),
+            "Bedrag toegekend": fmt_eur_mln(r.amount_granted_eur / 1e6),
         }
-    )
+        for r in st.itertuples(index=False)
+    ]
     schemes_tbl = pipe_table(
         pd.DataFrame(rows),
         align="lrrrrr",

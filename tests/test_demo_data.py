@@ -314,6 +314,34 @@ def test_aandachtswijken_have_higher_need(obs, params):
         assert s["numerator"].sum() / s["denominator"].sum() > 1.3 * nl, slug
 
 
+def test_generated_trend_break_donderberg_and_none_in_venlo(obs, params):
+    # demo.TREND_BREAKS: Donderberg's participation rises 1.0 pp/year extra after its start
+    # (2017); Vastenavondkamp-Blerick (start 2019) has no built-in effect.
+    assert demo.TREND_BREAKS == {"roermond-donderberg": {"netto_arbeidsparticipatie": 1.0}}
+    assert params["roermond-donderberg"]["intervention_start"] == 2017
+    assert params["venlo-vastenavondkamp-blerick"]["intervention_start"] == 2019
+    part = obs[obs["indicator_id"] == "netto_arbeidsparticipatie"]
+    nl = part[part["unit_code"] == "NL01"].set_index("period")
+    nl = 100 * nl["numerator"] / nl["denominator"]
+
+    def gap(slug):  # NL minus area, percentage points (positive = backlog)
+        a = part[part["unit_code"].isin(params[slug]["units"])].groupby("period")
+        a = a[["numerator", "denominator"]].sum()
+        return nl - 100 * a["numerator"] / a["denominator"]
+
+    don, venlo = gap("roermond-donderberg"), gap("venlo-vastenavondkamp-blerick")
+    pre = don.loc[2012:2017]
+    assert pre.max() - pre.min() < 2.5  # flat backlog of ~12-14 pp before the start
+    assert don.loc[2022:2024].mean() < pre.mean() - 4.0  # about 1 pp per year closed since
+    assert abs(venlo.loc[2022:2024].mean() - venlo.loc[2012:2018].mean()) < 1.0
+    # Plausible: the generated participation stays within a realistic range.
+    a = part[part["unit_code"].isin(params["roermond-donderberg"]["units"])]
+    assert (a["numerator"] / a["denominator"]).between(0.4, 0.8).all()
+    readme = (DEMO / "README.md").read_text(encoding="utf-8")
+    assert "## Ingebouwde trendbreuk" in readme
+    assert "`roermond-donderberg`" in readme and "`venlo-vastenavondkamp-blerick`" in readme
+
+
 # ----------------------------------------------------------------------- catalogue
 def test_catalogue_schema(catalogue, entries):
     theme_ids = [t["id"] for t in catalogue["themes"]]

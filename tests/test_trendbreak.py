@@ -42,8 +42,8 @@ def _raw(indicators=None, **kw) -> dict:
         "fraction": 0.25,
         "confidence": 0.95,
         "se_method": "ols",
-        "min_pre_points": 3,
-        "min_post_points": 2,
+        "min_pre_points": 4,
+        "min_post_points": 3,
         "indicators": indicators
         or [
             {
@@ -79,14 +79,20 @@ def _results(rows: list[dict]) -> Results:
 NO_AREAS = AreaSet(areas={}, paths={})
 
 
-def _participation(slope_change: float, seed: int = 1) -> Results:
-    """Region behind the rest of NL by 6 pp, changing by ``slope_change`` pp/year from 2018."""
+def _participation(
+    slope_change: float, seed: int = 1, years=range(2010, 2025), shift: dict | None = None
+) -> Results:
+    """Region behind the rest of NL by 6 pp, changing by ``slope_change`` pp/year from 2018.
+
+    ``shift`` ({year: pp}) adds a step to the backlog from that year on (a data break).
+    """
     rng = np.random.default_rng(seed)
     rows = []
     den_reg, den_rest = 500_000, 9_500_000
-    for t in range(2010, 2025):
+    for t in years:
         p_rest = 0.66 + 0.002 * (t - 2010)
         backlog = 6.0 + slope_change * max(0, t - 2018) + rng.normal(0, 0.05)
+        backlog += sum(v for y, v in (shift or {}).items() if t >= y)
         p_reg = p_rest - backlog / 100
         n_reg, n_rest = round(p_reg * den_reg), round(p_rest * den_rest)
         ind = "netto_arbeidsparticipatie"
@@ -107,6 +113,58 @@ def test_shipped_config_is_valid():
     for spec in cfg.indicators:
         polarity = CATALOGUE.by_id[spec.id].polarity
         assert cfg.sign(spec.id) == (1.0 if polarity == "lower_is_better" else -1.0)
+
+
+def test_minimum_points_default_to_four_before_three_after():
+    raw = _raw()
+    del raw["min_pre_points"], raw["min_post_points"]
+    cfg = parse_trendbreak_config(raw, CATALOGUE)
+    assert (cfg.min_pre_points, cfg.min_post_points) == (4, 3)
+    shipped = load_trendbreak_config(catalogue=CATALOGUE)
+    assert (shipped.min_pre_points, shipped.min_post_points) == (4, 3)
+
+
+def test_shipped_config_labels_model_estimates_and_declares_breaks():
+    cfg = load_trendbreak_config(catalogue=CATALOGUE)
+    model = {s.id for s in cfg.indicators if s.model_estimate}
+    assert model == {"ervaren_gezondheid_goed", "roken", "overgewicht"}
+    assert all("SMAP" in cfg.by_id[i].estimate_note_nl for i in model)
+    assert [b.year for b in cfg.by_id["tienermoeders"].breaks] == [2016]
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "message"),
+    [
+        ({"min_pre_points": 2}, "key 'min_pre_points'", "greater than or equal to 3"),
+        (
+            {"indicators": [{"id": "roken", "domain_nl": "R", "direction": "higher_is_worse",
+                             "model_estimate": True}]},
+            "key 'indicators.0.estimate_note_nl'",
+            "say which model",
+        ),
+        (
+            {"indicators": [{"id": "roken", "domain_nl": "R", "direction": "higher_is_worse",
+                             "breaks": [{"year": 2016, "reason_nl": "a"},
+                                        {"year": 2016, "reason_nl": "b"}]}]},
+            "key 'indicators.0.breaks.1.year'",
+            "duplicate data break 2016",
+        ),
+        (
+            {"indicators": [{"id": "roken", "domain_nl": "R", "direction": "higher_is_worse",
+                             "breaks": [{"year": 2016, "reason_nl": ""}]}]},
+            "key 'indicators.0.breaks.0.reason_nl'",
+            "at least 1 character",
+        ),
+    ],
+)  # fmt: skip
+def test_honesty_config_errors(tmp_path, change, key, message):
+    import yaml
+
+    path = tmp_path / "trendbreak.yml"
+    path.write_text(yaml.safe_dump(_raw(**change)), encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape(key)) as err:
+        load_trendbreak_config(path, catalogue=CATALOGUE)
+    assert message in str(err.value)
 
 
 @pytest.mark.parametrize(
@@ -233,6 +291,90 @@ def test_survey_series_not_assessable_without_its():
     assert "te weinig meetpunten" in st.loc["its", "reason_nl"]
 
 
+def _slope(tb, area=REGION):
+    r = tb.its[(tb.its["area"] == area) & tb.its["primary"] & (tb.its["term"] == "slope_change")]
+    return r.iloc[0] if len(r) else None
+
+
+@pytest.mark.parametrize(
+    ("years", "code", "text"),
+    [
+        (range(2015, 2025), "too_few_pre", "te weinig meetpunten vóór de start (3;"),
+        (range(2010, 2021), "too_few_post", "te weinig meetpunten na de start (2)"),
+    ],
+)
+def test_too_few_points_gives_no_number_and_says_why(tmp_path, years, code, text):
+    tb = compute_trendbreak(_participation(-0.3, years=years), CATALOGUE, NO_AREAS, _config())
+    assert tb.its.empty and tb.diagnostics.empty and tb.counterfactual.empty
+    st = tb.status.set_index("analysis").loc["its"]
+    assert st["status"] == code
+    assert st["reason_nl"].startswith(text)
+    assert "minstens 4 jaarlijkse metingen vóór 2018 en 3 na 2018" in st["reason_nl"]
+    md = province_trendbreak_md(tb, CATALOGUE, tmp_path, "f")
+    row = next(line for line in md.splitlines() if line.startswith("| Arbeidsparticipatie"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[4] == "." and cells[5] == "geen schatting"  # no slope change, no interval
+    assert "Een trendbreukschatting is (nog) niet mogelijk: " + text in md
+    # Configurable: with 3 points before the start the same data do get an estimate.
+    if code == "too_few_pre":
+        tb3 = compute_trendbreak(
+            _participation(-0.3, years=years), CATALOGUE, NO_AREAS, _config(min_pre_points=3)
+        )
+        assert _slope(tb3) is not None
+
+
+def _break_config(*years, areas=None):
+    return _config(
+        indicators=[
+            {
+                "id": "netto_arbeidsparticipatie", "domain_nl": "Arbeidsparticipatie",
+                "direction": "higher_is_better", "unit_short": "procentpunt",
+                "breaks": [{"year": y, "kind": "definitie", "reason_nl": f"nieuwe enquête {y}",
+                            **({"areas": areas} if areas else {})} for y in years],
+            }
+        ]
+    )  # fmt: skip
+
+
+def test_data_break_before_start_fits_only_the_segment_after_it(tmp_path):
+    # A 3 pp step in 2013 from a definition change; the true slope change is -0.3.
+    res = _participation(-0.3, shift={2013: -3.0})
+    naive = compute_trendbreak(res, CATALOGUE, NO_AREAS, _config())
+    tb = compute_trendbreak(res, CATALOGUE, NO_AREAS, _break_config(2013))
+    d = tb.diagnostics.iloc[0]
+    assert (d["first_period"], d["last_period"], d["n"], d["n_pre"]) == (2013, 2024, 12, 5)
+    assert abs(_slope(tb)["estimate"] - (-0.3)) < 0.05
+    assert abs(_slope(naive)["estimate"] - (-0.3)) > 0.1  # fitted across the step: biased
+    st = tb.status.set_index("analysis").loc["its"]
+    assert st["status"] == "ok" and "Databreuk in 2013" in st["reason_nl"]
+    assert tb.counterfactual["period"].min() == 2013
+    assert tb.breaks[["area", "indicator_id", "year"]].values.tolist() == [
+        [REGION, "netto_arbeidsparticipatie", 2013]
+    ]
+    md = province_trendbreak_md(tb, CATALOGUE, tmp_path, "f")
+    assert "**Databreuken.**" in md and "databreuk in 2013 (andere definitie): nieuwe enquête" in md
+    assert "databreuk in 2013" in _alts(md)[0][1]  # marker described in the chart's alt text
+
+
+def test_data_break_after_start_or_in_start_year_gives_no_estimate():
+    res = _participation(-0.3)
+    after = compute_trendbreak(res, CATALOGUE, NO_AREAS, _break_config(2020))
+    st = after.status.set_index("analysis")
+    assert after.its.empty and st.loc["its", "status"] == "too_few_post"
+    assert "Databreuk in 2020" in st.loc["its", "reason_nl"]
+    assert "2010–2019" in st.loc["its", "reason_nl"]
+    # The target's trend since 2018 would cross the 2020 break.
+    assert st.loc["target", "status"] == "data_break"
+    assert after.targets.iloc[0]["verdict_nl"] == "nog niet te beoordelen"
+    same = compute_trendbreak(res, CATALOGUE, NO_AREAS, _break_config(2018))
+    st = same.status.set_index("analysis").loc["its"]
+    assert same.its.empty and st["status"] == "data_break"
+    assert "valt in het startjaar" in st["reason_nl"]
+    # A break declared for another entity does not apply to the region.
+    other = compute_trendbreak(res, CATALOGUE, NO_AREAS, _break_config(2020, areas=["neer"]))
+    assert not other.its.empty and other.breaks.empty
+
+
 def test_does_not_mutate_results():
     res = _participation(-0.3)
     before = res.values.copy()
@@ -301,6 +443,47 @@ def test_region_verdicts_on_demo(demo):
     for ind in ("roken", "overgewicht", "ervaren_gezondheid_goed"):
         assert t.loc[ind, "verdict_nl"] == "nog niet te beoordelen"
     assert t.loc["levensverwachting", "status"] == "ok"
+
+
+def test_demo_generated_trend_break_found_for_donderberg_not_for_venlo(demo, tmp_path):
+    # data/demo has one generated break: Donderberg (start 2017) participation +1.0 pp/year
+    # after 2017 (indicators.demo.TREND_BREAKS); Vastenavondkamp-Blerick (2019) has none.
+    tb = demo["tb"]
+    its = tb.its[tb.its["primary"] & (tb.its["term"] == "slope_change")]
+    don = its[its["area"] == "roermond-donderberg"].set_index("indicator_id")
+    part = don.loc["netto_arbeidsparticipatie"]
+    assert part["upper"] < 0  # the gap closes faster after 2017
+    assert part["lower"] < -1.0 < part["upper"]  # the generated -1.0 pp/year is covered
+    venlo = its[its["area"] == "venlo-vastenavondkamp-blerick"]
+    assert len(venlo) >= 2 and ((venlo["lower"] < 0) & (venlo["upper"] > 0)).all()
+
+    def row(md: str, label: str) -> str:  # the ITS table row: "13 (5/8)" points
+        rows = [r for r in md.splitlines() if r.startswith(f"| {label} |")]
+        return next(r for r in rows if "/" in r.split("|")[2])
+
+    md_don = area_trendbreak_md(tb, "roermond-donderberg", CATALOGUE, tmp_path, "f")
+    assert "trendbreuk: kloof wordt sneller kleiner" in row(md_don, "Arbeidsparticipatie")
+    md_venlo = area_trendbreak_md(tb, "venlo-vastenavondkamp-blerick", CATALOGUE, tmp_path, "f")
+    assert "geen trendbreuk aangetoond" in row(md_venlo, "Arbeidsparticipatie")
+    assert "trendbreuk: kloof wordt sneller kleiner" not in md_venlo
+
+
+def test_demo_labels_model_estimates_and_shows_the_data_break(demo, tmp_path):
+    tb = demo["tb"]
+    g = tb.gaps.drop_duplicates("indicator_id").set_index("indicator_id")["model_estimate"]
+    assert g["roken"] and g["overgewicht"] and g["ervaren_gezondheid_goed"]
+    assert not g["netto_arbeidsparticipatie"] and not g["levensverwachting"]
+    md = province_trendbreak_md(tb, CATALOGUE, tmp_path, "f")
+    for label in ("Ervaren gezondheid (modelschatting)", "Leefstijl (roken; modelschatting)"):
+        assert f"| {label} |" in md  # table
+        assert label in _alts(md)[0][1]  # chart panel (alt text)
+    assert "**Modelschattingen.**" in md and "SMAP" in md
+    assert "Tienerzwangerschap**: databreuk in 2016" in md
+    st = tb.status.set_index(["area", "indicator_id", "analysis"])
+    assert st.loc[(REGION, "tienermoeders", "its"), "status"] == "too_few_pre"
+    assert "databreuk" in st.loc[(REGION, "tienermoeders", "its"), "reason_nl"]
+    area_md = area_trendbreak_md(tb, "heerlen-noord", CATALOGUE, tmp_path, "f")
+    assert "| Leefstijl (roken; modelschatting) |" in area_md
 
 
 def test_save_load_round_trip_is_exact(demo, tmp_path):

@@ -42,8 +42,23 @@ Generative model
    years (e.g. life expectancy 81.2 in 2012 to 81.9 in 2024 with a COVID dip),
    Zuid-Limburg region effects on health and labour market, and buurt random
    intercepts u and slopes v. Counts are drawn with binomial (proportions) or
-   Poisson (rates) noise around p times the denominator. No intervention
-   effect is built in: any "effect" seen in demo reports is noise.
+   Poisson (rates) noise around p times the denominator. Apart from the one
+   trend break below, no intervention effect is built in: any other
+   "effect" seen in demo reports is noise.
+
+   **Built-in trend break** (``TREND_BREAKS``). So that readers see both
+   verdicts of the trend-break analysis, the net labour participation of the
+   Donderberg buurten (``roermond-donderberg``, start 2017) rises by an extra
+   1.0 percentage point per year after the start year (2018: +1.0, 2024:
+   +7.0), a pure slope change: the gap with the Netherlands starts closing
+   after 2017. It is applied after the draws above: per buurt and year
+   ``X ~ Binomial(pop15_74 - labour force, q)`` non-participants are moved
+   into work, with ``q`` chosen so that the expected participation rises by
+   the stated amount; the labour force (the unemployment denominator) grows
+   by the same ``X``. ``X`` comes from its own random stream, so every other
+   cell is unchanged; only Donderberg, its wijk, Roermond, Midden-Limburg and
+   the province shift slightly. Vastenavondkamp-Blerick (start 2019) gets no
+   effect: its ITS should find no break.
 5. **Surveys.** Health-monitor (2012, 2016, 2020, 2024) and
    Veiligheidsmonitor (even years) indicators store respondent counts: 3-6 %
    of adults per buurt and wave, with a little item non-response, so Wilson
@@ -83,6 +98,7 @@ import indicators
 
 __all__ = [
     "SEED",
+    "TREND_BREAKS",
     "area_definitions",
     "data_dir",
     "generate",
@@ -1062,6 +1078,14 @@ _AREAS: dict[str, tuple[str, str, str, list[str], list[str], int, str]] = {
 }  # fmt: skip
 
 
+# Generated trend breaks: area slug -> {indicator id: extra change per year after
+# the area's intervention_start, in display units (percentage points)}. The sign
+# is the change of the indicator itself (+ for participation = gap closing).
+TREND_BREAKS: dict[str, dict[str, float]] = {
+    "roermond-donderberg": {"netto_arbeidsparticipatie": 1.0},
+}
+
+
 # ---------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------
@@ -1495,6 +1519,7 @@ def _generate_all(geo: _Geo, catalogue: list[dict], seed: int) -> dict[str, _Res
             if entry["aggregation"] != "sum":
                 raise ValueError(f"demo model for {iid} is a sum indicator")
             res[iid] = _gen_sum(geo, spec, entry, rng, surveys)
+    _apply_trend_breaks(geo, res, seed)
     for iid, r in res.items():
         agg = entries[iid]["aggregation"]
         if (agg == "sum") != r.kind.startswith("sum"):
@@ -1502,6 +1527,51 @@ def _generate_all(geo: _Geo, catalogue: list[dict], seed: int) -> dict[str, _Res
         if r.kind.endswith("_gm") and entries[iid]["lowest_level"] != "gemeente":
             raise ValueError(f"{iid} is generated at gemeente level only")
     return {i: res[i] for i in entries}
+
+
+def _area_base_index(geo: _Geo, slug: str) -> np.ndarray:
+    """Base-unit indices of the buurten of area approach ``slug``."""
+    _name, _kind, gm, buurten, *_rest = _AREAS[slug]
+    u = geo.units
+    codes = u.loc[
+        (u["level"] == "buurt") & (u["gemeente_code"] == gm) & u["name"].isin(buurten),
+        "unit_code",
+    ]
+    idx = np.flatnonzero(geo.base["code"].isin(set(codes)).to_numpy())
+    if len(idx) != len(buurten):
+        raise ValueError(f"area {slug}: found {len(idx)} of {len(buurten)} buurten")
+    return idx
+
+
+def _apply_trend_breaks(geo: _Geo, res: dict[str, _Result], seed: int) -> None:
+    """Build the slope changes of ``TREND_BREAKS`` into the generated counts (in place).
+
+    Only ``netto_arbeidsparticipatie`` is supported: non-participants (not in
+    the labour force) move into work, ``X ~ Binomial(pop - lf, q)``, with
+    ``q = delta_t / (1 - lf / pop)`` so that the expected participation rises
+    by ``delta_t = slope (t - start) / 100`` for ``t > start``; the labour
+    force (unemployment denominator) rises by ``X`` too. Own random stream.
+    """
+    for slug, effects in TREND_BREAKS.items():
+        start = _AREAS[slug][5]
+        rows = _area_base_index(geo, slug)
+        for iid, slope in effects.items():
+            if iid != "netto_arbeidsparticipatie" or iid not in res or "werkloosheid" not in res:
+                raise ValueError(f"no demo trend-break model for {iid}")
+            part, unemp = res[iid], res["werkloosheid"]
+            rng = _rng(seed, f"trend-break-{slug}-{iid}")
+            delta = np.clip(slope * (YEARS - start) / 100.0, 0.0, None)
+            pop = part.den[rows]
+            lf = unemp.den[rows]
+            outside = pop - lf
+            q = np.where(
+                outside > 0, np.clip(delta[None, :] * pop / np.maximum(outside, 1), 0, 1), 0.0
+            )
+            moved = rng.binomial(outside, q)
+            num, lf_all = part.num.copy(), unemp.den.copy()
+            num[rows] += moved
+            lf_all[rows] += moved
+            part.num, unemp.den = num, lf_all
 
 
 # ---------------------------------------------------------------------------
@@ -1730,6 +1800,16 @@ def _readme(geo: _Geo, catalogue, obs: pd.DataFrame, blanks, seed: int) -> str:
             f"| `{e['id']}` | {e['theme']} | {e['frequency']} | {p['min']}-{p['max']} "
             f"({p['nunique']}) | {e['lowest_level']} | {e['aggregation']} |"
         )
+    breaks = []
+    for slug, effects in TREND_BREAKS.items():
+        name, _kind, gm, _buurten, _comp, start, _desc = _AREAS[slug]
+        for iid, slope in effects.items():
+            breaks.append(
+                f"- **{name}** (`{slug}`, gemeente {names[gm]}, start {start}): `{iid}` stijgt "
+                f"na {start} elk jaar {str(slope).replace('.', ',')} procentpunt extra "
+                f"({start + 1}: +{str(slope).replace('.', ',')}; {int(YEARS[-1])}: "
+                f"+{f'{slope * (int(YEARS[-1]) - start):.1f}'.replace('.', ',')})."
+            )
     areas = []
     for slug, (name, kind, gm, buurten, *_rest) in _AREAS.items():
         areas.append(f"| `{slug}` | {name} | {kind} | {names[gm]} | {len(buurten)} |")
@@ -1778,8 +1858,8 @@ def _readme(geo: _Geo, catalogue, obs: pd.DataFrame, blanks, seed: int) -> str:
             "   aandachtswijken, rond 0 in dorpen). Indicatoren volgen een logit- of",
             "   log-lineair model: landelijk niveau per jaar + need + regio-effect (Zuid-Limburg",
             "   ongunstiger op gezondheid) + centrum/dorp + toevallige buurteffecten, met",
-            "   binomiale (aandelen) of Poisson- (rates) ruis. Er is géén effect van de aanpakken",
-            "   ingebouwd.",
+            "   binomiale (aandelen) of Poisson- (rates) ruis. Behalve de ene trendbreuk",
+            "   hieronder is er géén effect van de aanpakken ingebouwd.",
             "3. Enquête-indicatoren (Gezondheidsmonitor 2012/2016/2020/2024, Veiligheidsmonitor",
             "   even jaren) bevatten aantallen respondenten (3-6 % van de volwassenen per buurt),",
             "   zodat betrouwbaarheidsintervallen de steekproefomvang weerspiegelen.",
@@ -1790,6 +1870,23 @@ def _readme(geo: _Geo, catalogue, obs: pd.DataFrame, blanks, seed: int) -> str:
             "5. Wijken, gemeenten en de provincie (PV31) zijn sommen (of gewogen gemiddelden,",
             "   met de noemer als gewicht) van het niveau eronder, berekend vóór onderdrukking.",
             "   Nederland (NL01) is apart gegenereerd met landelijke aantallen.",
+            "",
+            "## Ingebouwde trendbreuk (en een gebied zonder)",
+            "",
+            "Zodat de trendbreukanalyse in de rapporten beide uitkomsten laat zien, is er",
+            "precies één echte, gegenereerde trendbreuk (`TREND_BREAKS` in",
+            "`src/indicators/demo.py`):",
+            "",
+            *breaks,
+            "",
+            "Het is een zuivere hellingverandering (geen sprong in het startjaar): de kloof",
+            "met Nederland begint na het startjaar kleiner te worden. De extra werkenden",
+            "komen uit een eigen toevalsstroom, dus alle andere cellen blijven gelijk; alleen",
+            "de buurten van het gebied en de niveaus erboven (wijk, gemeente, provincie)",
+            "veranderen mee (ook de werkloosheid daar, omdat de beroepsbevolking groeit).",
+            "**Vastenavondkamp-Blerick** (`venlo-vastenavondkamp-blerick`,",
+            "start 2019) heeft géén ingebouwd effect: daar hoort de analyse geen trendbreuk te",
+            'vinden. Elk ander "effect" in de demorapporten is toeval.',
             "",
             "## Ontbrekende en kleine aantallen",
             "",

@@ -19,7 +19,11 @@ the region and for every area approach:
   against the area's comparison areas, where these make a clean control.
 
 Every analysis that cannot be done gets a row in ``status`` with the reason
-in Dutch, so a report never silently leaves something out. The settings live
+in Dutch, so a report never silently leaves something out. Honesty rules:
+with fewer than ``min_pre_points`` (4) annual points before or
+``min_post_points`` (3) after the start there is no estimate at all; declared
+data breaks are listed and never modelled across; small-area model estimates
+are flagged (``model_estimate``). The settings live
 in ``data/catalogue/trendbreak.yml`` (:func:`load_trendbreak_config`).
 """
 
@@ -28,6 +32,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +66,7 @@ from indicators.exceptions import ArgumentError, InputError
 
 __all__ = [
     "TRENDBREAK_TABLES",
+    "DataBreak",
     "TrendBreakConfig",
     "TrendBreakIndicator",
     "TrendBreakResults",
@@ -82,6 +88,32 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class DataBreak(_Strict):
+    """A declared break in an indicator's series (definition, geography or source).
+
+    Attributes
+    ----------
+    year : int
+        First year on the new basis: values from ``year`` on are not
+        comparable with values before it.
+    kind : {"definitie", "indeling", "bron"}
+        What changed: the definition, the geography (boundaries) or the source.
+    reason_nl : str
+        Dutch explanation shown in the report.
+    areas : list of str
+        Entity keys (``region:zuid-limburg`` or area slugs) the break applies
+        to; empty (default) means every entity.
+    """
+
+    year: int = Field(ge=1900, le=2100)
+    kind: Literal["definitie", "indeling", "bron"] = "definitie"
+    reason_nl: str = Field(min_length=1)
+    areas: list[str] = Field(default_factory=list)
+
+    def applies_to(self, key: str) -> bool:
+        return not self.areas or key in self.areas
+
+
 class TrendBreakIndicator(_Strict):
     """One gap domain mapped to a catalogue indicator.
 
@@ -100,6 +132,14 @@ class TrendBreakIndicator(_Strict):
         Short unit for sentences (``"jaar"``, ``"procentpunt"``).
     decimals : int
         Decimals for gaps in the report.
+    model_estimate : bool
+        True when the published figures are small-area model estimates (e.g.
+        RIVM SMAP estimates from the Gezondheidsmonitor), not counts or
+        direct survey estimates; the report labels them "modelschatting".
+    estimate_note_nl : str
+        Dutch description of the model estimate (source, method).
+    breaks : list of DataBreak
+        Declared data breaks; the ITS is never fitted across one.
     """
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
@@ -107,6 +147,13 @@ class TrendBreakIndicator(_Strict):
     direction: Direction
     unit_short: str = ""
     decimals: int = Field(1, ge=0, le=4)
+    model_estimate: bool = False
+    estimate_note_nl: str = ""
+    breaks: list[DataBreak] = Field(default_factory=list)
+
+    def breaks_for(self, key: str) -> list[DataBreak]:
+        """Breaks that apply to entity ``key``, by year."""
+        return sorted((b for b in self.breaks if b.applies_to(key)), key=lambda b: b.year)
 
 
 class TrendBreakConfig(_Strict):
@@ -124,8 +171,8 @@ class TrendBreakConfig(_Strict):
     fraction: float = Field(gt=0, le=1)
     confidence: float = Field(0.95, gt=0, lt=1)
     se_method: Literal["ols", "ar1", "hac"] = "ols"
-    min_pre_points: int = Field(3, ge=MIN_POINTS_PER_SEGMENT)
-    min_post_points: int = Field(2, ge=MIN_POINTS_PER_SEGMENT - 1)
+    min_pre_points: int = Field(4, ge=MIN_POINTS_PER_SEGMENT)
+    min_post_points: int = Field(3, ge=MIN_POINTS_PER_SEGMENT - 1)
     indicators: list[TrendBreakIndicator] = Field(min_length=1)
 
     @property
@@ -194,6 +241,27 @@ def parse_trendbreak_config(
                 f"'{polarity}' (expected '{EXPECTED_DIRECTION[polarity]}')",
                 f"indicators.{k}.direction",
             )
+        if ind.model_estimate and not ind.estimate_note_nl.strip():
+            raise fail(
+                f"indicator '{ind.id}' is a model estimate: say which model in estimate_note_nl",
+                f"indicators.{k}.estimate_note_nl",
+            )
+        years: set[tuple[int, str]] = set()
+        for j, br in enumerate(ind.breaks):
+            for key in br.areas or ["*"]:
+                if (br.year, key) in years:
+                    raise fail(
+                        f"duplicate data break {br.year} for '{ind.id}'"
+                        + ("" if key == "*" else f" in '{key}'"),
+                        f"indicators.{k}.breaks.{j}.year",
+                    )
+                years.add((br.year, key))
+            for key in br.areas:
+                if not re.fullmatch(r"(region:)?[a-z0-9]+(?:-[a-z0-9]+)*", key):
+                    raise fail(
+                        f"'{key}' is not an area slug or region key",
+                        f"indicators.{k}.breaks.{j}.areas",
+                    )
     return cfg
 
 
@@ -221,6 +289,7 @@ SCHEMAS: dict[str, tuple[tuple[str, str], ...]] = {
         ("area_lower", _F), ("area_upper", _F), ("reference_value", _F),
         ("reference_lower", _F), ("reference_upper", _F), ("gap", _F), ("lower", _F),
         ("upper", _F), ("sign", _F), ("reference", _S), ("method", _S), ("flags", _S),
+        ("model_estimate", _B),
     ),
     "its": (
         ("area", _S), ("indicator_id", _S), ("se_method", _S), ("term", _S),
@@ -231,7 +300,7 @@ SCHEMAS: dict[str, tuple[tuple[str, str], ...]] = {
         ("area", _S), ("indicator_id", _S), ("intervention_start", _I), ("n", _I),
         ("n_pre", _I), ("n_post", _I), ("durbin_watson", _F), ("bg_lm", _F),
         ("bg_p_value", _F), ("bg_lags", _I), ("residual_sd", _F), ("ar1_rho", _F),
-        ("se_method", _S), ("method", _S),
+        ("se_method", _S), ("method", _S), ("first_period", _I), ("last_period", _I),
     ),
     "counterfactual": (
         ("area", _S), ("indicator_id", _S), ("period", _I), ("post", _B), ("observed", _F),
@@ -263,6 +332,9 @@ SCHEMAS: dict[str, tuple[tuple[str, str], ...]] = {
         ("area", _S), ("indicator_id", _S), ("analysis", _S), ("status", _S),
         ("reason_nl", _S),
     ),
+    "breaks": (
+        ("area", _S), ("indicator_id", _S), ("year", _I), ("kind", _S), ("reason_nl", _S),
+    ),
 }  # fmt: skip
 _SORT_KEYS = {
     "entities": ["area"],
@@ -275,6 +347,7 @@ _SORT_KEYS = {
     "did": ["area", "indicator_id"],
     "event_study": ["area", "indicator_id", "period"],
     "status": ["area", "indicator_id", "analysis"],
+    "breaks": ["area", "indicator_id", "year"],
 }
 TRENDBREAK_TABLES: tuple[str, ...] = tuple(SCHEMAS)
 
@@ -328,7 +401,8 @@ class TrendBreakResults:
         Per area, indicator and period: the area's and the reference's value
         and 95% CI, the oriented ``gap`` with ``lower``/``upper`` (MOVER),
         ``sign`` (+1: gap = area - reference; -1: reference - area),
-        ``reference``, ``method`` and the area's ``flags``.
+        ``reference``, ``method``, the area's ``flags`` and
+        ``model_estimate`` (True for small-area model estimates).
     its : DataFrame
         ITS coefficients per ``se_method`` and ``term``: ``intercept`` (the
         pre-trend gap in the start year; time is centred there),
@@ -338,7 +412,9 @@ class TrendBreakResults:
     diagnostics : DataFrame
         Per ITS fit: ``n, n_pre, n_post`` (points before / from the start),
         ``durbin_watson``, Breusch-Godfrey ``bg_lm, bg_p_value, bg_lags``,
-        ``residual_sd``, ``ar1_rho`` (region sensitivity fit), ``se_method``.
+        ``residual_sd``, ``ar1_rho`` (region sensitivity fit), ``se_method``,
+        ``first_period``/``last_period`` of the segment fitted (a data break
+        shortens it).
     counterfactual : DataFrame
         Per fitted period: ``observed``, ``fitted`` (with the break),
         ``counterfactual`` (pre-trend continued) and its band ``lower``/
@@ -357,7 +433,11 @@ class TrendBreakResults:
         Leads and lags (``relative_period``; reference = year before start).
     status : DataFrame
         Per entity, indicator and analysis (``its``, ``target``, ``did``):
-        ``status`` (``ok`` or why not) and ``reason_nl``.
+        ``status`` (``ok`` or why not) and ``reason_nl`` (for ``ok`` rows a
+        note, e.g. which segment was used because of a data break).
+    breaks : DataFrame
+        Declared data breaks that fall inside an entity's gap series
+        (``year`` after its first period): ``year``, ``kind``, ``reason_nl``.
     meta : dict
         The configuration used.
     """
@@ -372,6 +452,7 @@ class TrendBreakResults:
     did: pd.DataFrame
     event_study: pd.DataFrame
     status: pd.DataFrame
+    breaks: pd.DataFrame
     meta: dict = field(default_factory=dict)
 
     def save(self, results_dir: Path) -> Path:
@@ -517,33 +598,97 @@ def _level_reason(ind: Indicator) -> str:
     )
 
 
+def _segment_bounds(breaks: list[DataBreak], start: int) -> tuple[float, float]:
+    """Years ``[lo, hi)`` of the segment around ``start`` not crossed by a data break."""
+    lo = max((b.year for b in breaks if b.year <= start), default=-math.inf)
+    hi = min((b.year for b in breaks if b.year > start), default=math.inf)
+    return lo, hi
+
+
+def _inside(breaks: list[DataBreak], periods) -> list[DataBreak]:
+    """Breaks that split the series: after its first period, at or before its last."""
+    p = np.asarray(periods, dtype=float)
+    if not len(p):
+        return []
+    return [b for b in breaks if p.min() < b.year <= p.max()]
+
+
+def _break_text(b: DataBreak) -> str:
+    kind = {"definitie": "andere definitie", "indeling": "andere gebiedsindeling",
+            "bron": "andere bron"}[b.kind]  # fmt: skip
+    return f"databreuk in {b.year} ({kind}: {b.reason_nl.strip().rstrip('.')})"
+
+
 def _its_eligibility(
-    gap: pd.DataFrame, ind: Indicator, start: int, cfg: TrendBreakConfig
-) -> tuple[str, str]:
-    """Status code and Dutch reason for fitting an ITS (``("ok", "")`` when it can be fitted)."""
+    gap: pd.DataFrame,
+    ind: Indicator,
+    start: int,
+    cfg: TrendBreakConfig,
+    breaks: list[DataBreak] | None = None,
+) -> tuple[str, str, pd.DataFrame]:
+    """Status code, Dutch reason or note, and the gap rows to fit.
+
+    The fit uses only the segment around ``start`` that no declared data
+    break crosses (:func:`_segment_bounds`); the minimum points apply to that
+    segment. For ``ok`` the text is a note (empty unless a break shortened
+    the series).
+    """
     if gap.empty:
-        return "no_data", _level_reason(ind)
+        return "no_data", _level_reason(ind), gap
     periods = gap["period"].to_numpy()
     if ind.frequency != "annual":
-        return "not_annual", (
-            f"enquête-indicator met metingen in {_years(periods)}: te weinig meetpunten voor een "
-            "onderbroken tijdreeks, die jaarlijkse metingen vraagt."
+        return (
+            "not_annual",
+            (
+                f"enquête-indicator met metingen in {_years(periods)}: te weinig meetpunten voor een "
+                "onderbroken tijdreeks, die jaarlijkse metingen vraagt."
+            ),
+            gap,
         )
-    n_pre = int(np.sum(periods < start))
-    n_after = int(np.sum(periods > start))
-    n_from = int(np.sum(periods >= start))
+    inside = _inside(breaks or [], periods)
+    lo, hi = _segment_bounds(inside, start)
+    seg = gap[(gap["period"] >= lo) & (gap["period"] < hi)]
+    used = [b for b in inside if b.year in (lo, hi)]
+    why = ""
+    if used:
+        texts = "; ".join(_break_text(b) for b in used)
+        span = (
+            f"alleen de metingen {int(seg['period'].min())}–{int(seg['period'].max())} tellen mee"
+            if len(seg)
+            else "er blijven geen metingen over"
+        )
+        why = (
+            f"{texts[0].upper()}{texts[1:]}. Er wordt niet over een databreuk heen geschat: {span}"
+        )
+    if lo == start:
+        return (
+            "data_break",
+            (
+                f"de {_break_text(used[0])} valt in het startjaar zelf: een verandering door de aanpak "
+                "is dan niet te scheiden van de verandering in de cijfers, dus geen schatting."
+            ),
+            seg,
+        )
+    sp = seg["period"].to_numpy()
+    n_pre = int(np.sum(sp < start))
+    n_after = int(np.sum(sp > start))
+    n_from = int(np.sum(sp >= start))
     rule = (
         f"een onderbroken tijdreeks vraagt minstens {cfg.min_pre_points} jaarlijkse metingen "
-        f"vóór {start} en {cfg.min_post_points} na {start}"
+        f"vóór {start} en {cfg.min_post_points} na {start}, anders geven we geen schatting"
     )
+    suffix = f" {why}." if why else ""
     if n_after < cfg.min_post_points or n_from < MIN_POINTS_PER_SEGMENT:
-        return "too_few_post", f"te weinig meetpunten na de start ({n_after}): {rule}."
+        return "too_few_post", f"te weinig meetpunten na de start ({n_after}): {rule}.{suffix}", seg
     if n_pre < cfg.min_pre_points:
-        first = int(periods.min())
-        return "too_few_pre", (
-            f"te weinig meetpunten vóór de start ({n_pre}; de reeks begint in {first}): {rule}."
+        first = int(sp.min()) if len(sp) else int(periods.min())
+        begin = f"de reeks begint in {first}" if not why else f"na de databreuk vanaf {first}"
+        return (
+            "too_few_pre",
+            (f"te weinig meetpunten vóór de start ({n_pre}; {begin}): {rule}.{suffix}"),
+            seg,
         )
-    return "ok", ""
+    return "ok", (f"{why}." if why else ""), seg
 
 
 def _fit(gap: pd.DataFrame, start: int, se_method: str, conf: float):
@@ -587,6 +732,7 @@ def _its_rows(
         "bg_lm": d.breusch_godfrey_lm, "bg_p_value": d.breusch_godfrey_p_value,
         "bg_lags": d.breusch_godfrey_lags, "residual_sd": math.sqrt(d.dispersion),
         "ar1_rho": rho, "se_method": cfg.se_method, "method": res.method,
+        "first_period": int(gap["period"].min()), "last_period": int(gap["period"].max()),
     }  # fmt: skip
     cf = res.counterfactual()
     post = cf["period"].to_numpy() >= 0
@@ -607,7 +753,12 @@ def _its_rows(
 
 
 def _target_row(
-    key: str, ind: Indicator, spec: TrendBreakIndicator, gap: pd.DataFrame, cfg: TrendBreakConfig
+    key: str,
+    ind: Indicator,
+    spec: TrendBreakIndicator,
+    gap: pd.DataFrame,
+    cfg: TrendBreakConfig,
+    breaks: list[DataBreak] | None = None,
 ) -> tuple[dict, list[dict]]:
     start, target = cfg.start_year, cfg.target_year
     base = {
@@ -635,6 +786,13 @@ def _target_row(
             f"Te weinig meetpunten voor een trend: alleen enquêtemetingen in "
             f"{_years(gap['period'])}, waarvan {n_after} na {start}; voor een oordeel zijn "
             f"minstens {MIN_POST_START_POINTS} metingen na {start} nodig.",
+        )
+    crossing = [b for b in _inside(breaks or [], gap["period"]) if b.year > start]
+    if crossing:
+        return not_assessable(
+            "data_break",
+            f"Niet te beoordelen: {_break_text(crossing[0])}. De trend sinds {start} zou over die "
+            "breuk heen lopen, en de cijfers ervoor en erna zijn niet vergelijkbaar.",
         )
     if math.isnan(g0):
         return not_assessable(
@@ -675,6 +833,7 @@ def _did_rows(
     gaps_by: dict[tuple[str, str], pd.DataFrame],
     names: dict[str, str],
     cfg: TrendBreakConfig,
+    spec: TrendBreakIndicator | None = None,
 ) -> tuple[dict | None, list[dict], dict]:
     """DiD and event study of one area against its clean comparison areas.
 
@@ -682,8 +841,9 @@ def _did_rows(
     approach started *later* than the area's (or after the data end, i.e. not
     during the window). The window ends the year before the earliest start
     among the clean controls (or at the last year with data), so the controls
-    are untreated throughout. At least ``min_pre_points`` years before the
-    start and one year from it are needed.
+    are untreated throughout, and it never crosses a declared data break of
+    any unit in the panel. At least ``min_pre_points`` years before the start
+    and ``min_post_points`` after it are needed (as for the ITS).
     """
     area = areas[slug]
     start = area.intervention_start
@@ -723,23 +883,44 @@ def _did_rows(
         ignore_index=True,
     )  # fmt: skip
     panel = panel[panel["period"] <= window_end]
+    brks: dict[int, DataBreak] = {}
+    if spec is not None:
+        for u in units:
+            for b in _inside(spec.breaks_for(u), panel["period"]):
+                brks.setdefault(b.year, b)
+    lo, hi = _segment_bounds(list(brks.values()), start)
+    note_break = ""
+    if brks:
+        if lo == start:
+            return no(
+                "data_break",
+                f"de {_break_text(brks[int(lo)])} valt in het startjaar: geen vergelijking.",
+            )
+        panel = panel[(panel["period"] >= lo) & (panel["period"] < hi)]
+        used = [brks[int(y)] for y in (lo, hi) if np.isfinite(y)]
+        note_break = (
+            "; ".join(_break_text(b) for b in used)
+            + f", dus alleen {int(panel['period'].min())}–{int(panel['period'].max())} gebruikt"
+        )
     tp = panel.loc[panel["unit"] == slug, "period"]
-    n_pre, n_from = int((tp < start).sum()), int((tp >= start).sum())
-    if n_from < 1:
+    n_pre, n_after = int((tp < start).sum()), int((tp > start).sum())
+    need = (
+        f"een vergelijking vraagt minstens {cfg.min_pre_points} jaarlijkse metingen vóór {start} "
+        f"en {cfg.min_post_points} na {start}"
+    )
+    extra = f" ({note_break})" if note_break else ""
+    if n_after < cfg.min_post_points:
+        where = (
+            f", want de vergelijking stopt in {window_end}, het jaar voordat de "
+            "vergelijkingsgebieden zelf begonnen"
+            if window_end < last
+            else ""
+        )
         return no(
-            "too_few_post",
-            f"te weinig meetpunten na de start (0): er is nog geen meting vanaf {start} "
-            + (
-                f"van vóór de start van de vergelijkingsgebieden ({window_end + 1})."
-                if window_end < last
-                else "in de gegevens."
-            ),
+            "too_few_post", f"te weinig meetpunten na de start ({n_after}{where}): {need}{extra}."
         )
     if n_pre < cfg.min_pre_points:
-        return no(
-            "too_few_pre",
-            f"te weinig meetpunten vóór de start ({n_pre}); minstens {cfg.min_pre_points} nodig.",
-        )
+        return no("too_few_pre", f"te weinig meetpunten vóór de start ({n_pre}): {need}{extra}.")
     window_start = int(panel["period"].min())
     kw = dict(
         unit_col="unit", period_col="period", outcome_col="gap", treated_col="treated",
@@ -788,6 +969,8 @@ def _did_rows(
             f"{_join_nl([names.get(c, c) for c in earlier])} niet als vergelijking gebruikt "
             f"(in of vóór {start} begonnen)"
         )
+    if note_break:
+        notes.append(note_break)
     note = "; ".join(notes) + ("." if notes else "")
     return row, es_rows, _status(slug, ind.id, "did", "ok", note)
 
@@ -880,11 +1063,28 @@ def compute_trendbreak(
     placebo-in-space p-value is stored too; a numerically zero standard
     error gives no interval.
 
-    *Minimum points.* ITS: ``min_pre_points`` before and ``min_post_points``
-    after the start year (at least 3 from the start, as
-    :func:`indicators.breaks.fit_its` needs). Target: a gap in the start year
-    and at least 3 after it (:func:`indicators.breaks.assess_target`).
-    Survey indicators (four waves) get a gap table only.
+    *Minimum points (honesty rule).* ITS and DiD: at least ``min_pre_points``
+    (default 4) annual gap values before the start year and
+    ``min_post_points`` (default 3) after it (the start year itself not
+    counted). Below that there is no estimate and no interval, only a status
+    row with the Dutch reason. Target: a gap in the start year and at least 3
+    after it (:func:`indicators.breaks.assess_target`). Survey indicators
+    (four waves) get a gap table only.
+
+    *Data breaks.* A declared break (``breaks:`` per indicator in the
+    configuration) in year ``B`` means values from ``B`` on are not
+    comparable with earlier ones. The ITS is fitted only on the segment
+    around the start year that no break crosses (values from the last break
+    at or before the start, up to the year before the first break after
+    it); the minimum points apply to that segment, and a break in the start
+    year itself gives no estimate. The DiD window is cut the same way. The
+    target is not assessed when a break lies after the programme start year
+    (the trend since the start would cross it). Every break inside an
+    entity's series is listed in ``breaks`` for the report.
+
+    *Model estimates.* Indicators marked ``model_estimate`` (small-area
+    model estimates such as RIVM SMAP) get ``model_estimate = True`` in
+    ``gaps``; the report labels them "modelschatting".
 
     Raises
     ------
@@ -961,23 +1161,30 @@ def compute_trendbreak(
             }
         )  # fmt: skip
 
+    break_rows: list[dict] = []
     for ent in entities:
         key, start = ent["area"], int(ent["intervention_start"])
         is_region = key == config.region
         for spec in config.indicators:
             ind = cat[spec.id]
             gap = gaps_by.get((key, spec.id), pd.DataFrame(columns=["period", "gap"]))
-            code, reason = _its_eligibility(gap, ind, start, config)
+            brks = _inside(spec.breaks_for(key), gap["period"])
+            break_rows += [
+                {"area": key, "indicator_id": spec.id, "year": b.year, "kind": b.kind,
+                 "reason_nl": b.reason_nl}
+                for b in brks
+            ]  # fmt: skip
+            code, reason, seg = _its_eligibility(gap, ind, start, config, brks)
             if code == "ok":
                 try:
-                    c, d, cf = _its_rows(key, spec.id, gap, start, config, is_region)
+                    c, d, cf = _its_rows(key, spec.id, seg, start, config, is_region)
                     its_rows += c
                     diag_rows.append(d)
                     cf_rows += cf
                 except (ArgumentError, np.linalg.LinAlgError, ValueError) as err:
                     code, reason = "failed", f"niet te schatten: {err}."
             status_rows.append(_status(key, spec.id, "its", code, reason))
-            trow, traj = _target_row(key, ind, spec, gap, config)
+            trow, traj = _target_row(key, ind, spec, gap, config, brks)
             target_rows.append(trow)
             traj_rows += traj
             status_rows.append(
@@ -985,13 +1192,15 @@ def compute_trendbreak(
                         "" if trow["status"] == "ok" else trow["reason_nl"])
             )  # fmt: skip
             if not is_region:
-                drow, es, st = _did_rows(key, ind, areas, gaps_by, names, config)
+                drow, es, st = _did_rows(key, ind, areas, gaps_by, names, config, spec)
                 if drow is not None:
                     did_rows.append(drow)
                     es_rows += es
                 status_rows.append(st)
 
-    gaps = gaps_all[gaps_all["area"].isin([e["area"] for e in entities])]
+    gaps = gaps_all[gaps_all["area"].isin([e["area"] for e in entities])].copy()
+    model = {s.id for s in config.indicators if s.model_estimate}
+    gaps["model_estimate"] = gaps["indicator_id"].isin(model)
     return TrendBreakResults(
         entities=_conform("entities", entities),
         gaps=_conform("gaps", gaps),
@@ -1003,5 +1212,6 @@ def compute_trendbreak(
         did=_conform("did", did_rows),
         event_study=_conform("event_study", es_rows),
         status=_conform("status", status_rows),
+        breaks=_conform("breaks", break_rows),
         meta={"config": config.model_dump(mode="json")},
     )

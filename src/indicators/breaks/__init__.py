@@ -12,8 +12,9 @@ evidence question has four parts, each answered by one module:
 2. *Did the gap's trend change after the intervention started, and by how
    much?* -- :mod:`~indicators.breaks.its`: :func:`fit_its` fits a segmented
    regression (level change and slope change at the start; OLS with
-   Newey-West, OLS or AR(1) errors; Poisson, quasi-Poisson or negative
-   binomial for counts with an offset and optional Fourier seasonality).
+   Newey-West (:func:`newey_west`, as Stata ``newey``), OLS or AR(1)
+   errors; Poisson, quasi-Poisson or negative binomial for counts with an
+   offset and optional Fourier seasonality).
    :meth:`ITSResult.counterfactual` projects the pre-start trend with a
    confidence band, and :meth:`ITSResult.effect_at` gives the effect in a
    given year.
@@ -61,6 +62,7 @@ from indicators.breaks.its import (
     SEMethod,
     default_hac_lags,
     fit_its,
+    newey_west,
 )
 from indicators.breaks.target import (
     MIN_POST_START_POINTS,
@@ -97,6 +99,7 @@ __all__ = [
     "event_study",
     "fit_its",
     "gap_series",
+    "newey_west",
     "rest_of_reference",
     "target_trajectory",
 ]

@@ -41,6 +41,7 @@ __all__ = [
     "SEMethod",
     "default_hac_lags",
     "fit_its",
+    "newey_west",
 ]
 
 ITSFamily = Literal["gaussian", "poisson", "quasipoisson", "negbin"]
@@ -461,7 +462,8 @@ def fit_its(
     (Bartlett kernel; statsmodels ``OLS(...).fit(cov_type="HAC",
     cov_kwds={"maxlags": L, "use_correction": True}, use_t=True)``; tested to
     equal that call, and the call without ``use_correction`` when
-    ``hac_small_sample=False``). Intervals and p-values use the t
+    ``hac_small_sample=False``; the same code path, :func:`newey_west`, matches
+    Stata's ``newey, lag(4)`` to 1e-9). Intervals and p-values use the t
     distribution with ``n - k`` df. ``"ar1"`` uses statsmodels
     ``GLSAR(y, X, rho=1).iterative_fit()``; ``"ols"`` plain OLS.
 
@@ -479,6 +481,14 @@ def fit_its(
     60      0.3   0.84        0.84       0.90
     120     0.3   0.90        0.87       0.93
     ======  ====  ==========  =========  ==========
+
+    ``benchmarks/its_coverage.py`` (1000 replicates, level change 2, slope
+    change 0.1; results in ``benchmarks/results/its_coverage.json``) gives
+    for the slope change: 13 annual points with independent errors OLS 0.96
+    (in the 93-97% range), AR(1) 0.85, HAC 0.75; with AR(1) errors phi = 0.3
+    OLS 0.88, AR(1) 0.81, HAC 0.66; monthly, phi = 0.3, HAC 0.86 (n = 60)
+    and 0.90 (n = 120), AR(1) 0.92 (n = 60), 0.94 (n = 120) and 0.94
+    (n = 240).
 
     So the default HAC interval is only trustworthy for long (e.g. monthly)
     series. For annual gap series of 10-20 points, prefer ``"ols"`` when the
@@ -606,8 +616,7 @@ def fit_its(
         ols = sm.OLS(y, X)
         if se_method == "hac":
             used_lags = lags_default if hac_lags is None else _check_int(hac_lags, "hac_lags", 0)
-            kwds = {"maxlags": used_lags, "use_correction": bool(hac_small_sample)}
-            res = ols.fit(cov_type="HAC", cov_kwds=kwds, use_t=True)
+            res = _ols_hac(ols, used_lags, hac_small_sample)
             resid_for_tests = res
         elif se_method == "ols":
             res = resid_for_tests = ols.fit()
@@ -688,6 +697,92 @@ def fit_its(
         cov=cov,
         _spec=spec,
     )
+
+
+def _ols_hac(model: Any, lags: int, small_sample: bool) -> Any:
+    """OLS with the Newey-West (Bartlett) covariance; the one HAC code path of this module."""
+    kwds = {"maxlags": int(lags), "use_correction": bool(small_sample)}
+    return model.fit(cov_type="HAC", cov_kwds=kwds, use_t=True)
+
+
+def newey_west(
+    y: Any,
+    X: Any,
+    *,
+    lags: int,
+    small_sample: bool = True,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """OLS with Newey-West (HAC) standard errors for any design, as Stata ``newey``.
+
+    This is the covariance :func:`fit_its` uses for ``se_method="hac"``,
+    exposed for designs other than the segmented one (and for validation).
+
+    Parameters
+    ----------
+    y : array_like
+        Outcome, one value per period, in time order.
+    X : array_like or pandas.DataFrame
+        Regressors including the constant; column names are kept.
+    lags : int
+        Maximum lag of the Bartlett kernel (Stata ``lag()``), at least 0.
+    small_sample : bool, default True
+        Multiply the covariance by ``n / (n - k)``, as Stata ``newey`` does.
+    confidence : float, default 0.95
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by regressor: ``estimate, se, t, p_value, lower, upper``
+        (t distribution with ``n - k`` df). ``attrs`` holds ``cov`` (the
+        covariance matrix as a DataFrame), ``df_resid``, ``lags`` and ``n``.
+
+    Notes
+    -----
+    Tested against Stata's ``newey g_realinv g_realgdp L.realint, lag(4)``
+    on statsmodels' macrodata (published in statsmodels'
+    ``results_macro_ols_robust.py``); see ``tests/reference/its/README.md``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = np.arange(30.0)
+    >>> X = pd.DataFrame({"const": 1.0, "x": x})
+    >>> tab = newey_west(2 + 0.5 * x + rng.normal(size=30), X, lags=2)
+    >>> list(tab.columns)
+    ['estimate', 'se', 't', 'p_value', 'lower', 'upper']
+    """
+    conf = _check_confidence(confidence)
+    lags = _check_int(lags, "lags", 0)
+    Xf = X.copy() if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X, dtype=float))
+    yv = np.asarray(y, dtype=float).ravel()
+    if Xf.ndim != 2 or len(Xf) != len(yv):
+        raise ArgumentError("X must be a matrix with one row per value of y")
+    if not (np.all(np.isfinite(yv)) and np.all(np.isfinite(Xf.to_numpy(dtype=float)))):
+        raise ArgumentError("y and X must be finite (drop missing rows first)")
+    if len(yv) <= Xf.shape[1]:
+        raise ArgumentError("more observations than regressors are needed")
+    res = _ols_hac(sm.OLS(yv, Xf.astype(float)), lags, small_sample)
+    ci = np.asarray(res.conf_int(alpha=1.0 - conf))
+    params = np.asarray(res.params)
+    out = pd.DataFrame(
+        {
+            "estimate": params,
+            "se": np.asarray(res.bse),
+            "t": np.asarray(res.tvalues),
+            "p_value": np.asarray(res.pvalues),
+            "lower": ci[:, 0],
+            "upper": ci[:, 1],
+        },
+        index=pd.Index(list(Xf.columns), name="term"),
+    )
+    out.attrs.update(
+        cov=pd.DataFrame(np.asarray(res.cov_params()), index=out.index, columns=out.index),
+        df_resid=float(res.df_resid),
+        lags=lags,
+        n=len(yv),
+    )
+    return out
 
 
 def _fit_negbin(y: np.ndarray, X: pd.DataFrame, log_off: np.ndarray | None) -> Any:

@@ -9,10 +9,18 @@ a silent ``NaN`` or a pandas traceback. Empty cells mean *missing or secret*
 The structural rules live in pandera schemas (:data:`UNITS_SCHEMA`,
 :data:`OBSERVATIONS_SCHEMA`); pandera's failure cases are translated into
 :class:`~indicators.exceptions.InputError`.
+
+Dutch exports are read leniently (:mod:`indicators.csvsniff`): a ``;``
+delimiter with decimal commas, a byte order mark, cp1252/latin-1 text. The
+choices are recorded as ``df.attrs["read_notes"]`` (:class:`ReadNotes`) on the
+returned frames and logged (logger ``indicators.sources``: INFO, WARNING when
+the encoding had to be guessed). See ``docs/reliability.md``.
 """
 
 from __future__ import annotations
 
+import difflib
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +28,20 @@ import pandas as pd
 import pandera.pandas as pa
 
 from indicators.config import UNIT_CODE_RE, Catalogue, project_root
+from indicators.csvsniff import ReadNotes, normalise_decimal_comma, read_text_table
 from indicators.exceptions import InputError
+
+__all__ = [
+    "OBSERVATIONS_SCHEMA",
+    "ReadNotes",
+    "UNITS_SCHEMA",
+    "default_data_dir",
+    "load_observations",
+    "load_units",
+    "read_notes",
+]
+
+log = logging.getLogger(__name__)
 
 LEVELS = ["land", "provincie", "gemeente", "wijk", "buurt"]
 UNIT_COLUMNS = ["unit_code", "level", "name", "gemeente_code", "wijk_code", "region"]
@@ -61,40 +82,80 @@ def default_data_dir() -> Path:
     return project_root() / "data" / "demo"
 
 
+def read_notes(df: pd.DataFrame) -> ReadNotes | None:
+    """How the CSV behind a loaded frame was read (encoding, delimiter, decimal comma)."""
+    return df.attrs.get("read_notes")
+
+
+def _column_hint(missing: list[str], found: list[str]) -> str:
+    hints = []
+    lowered = {f.lower().replace(" ", "_"): f for f in found if f not in missing}
+    for m in missing:
+        close = difflib.get_close_matches(m.lower(), list(lowered), n=1, cutoff=0.6)
+        if close:
+            hints.append(f"{lowered[close[0]]!r} instead of {m!r}?")
+    return f" (renamed? {' '.join(hints)})" if hints else ""
+
+
 def _read_text_csv(path: Path, columns: list[str]) -> pd.DataFrame:
+    """Read a CSV file as text with exactly ``columns``; notes in ``attrs["read_notes"]``."""
     path = Path(path)
-    if not path.exists():
-        raise InputError("file not found", path=str(path))
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({exc.reason})", path=str(path)) from None
-    except pd.errors.EmptyDataError:
-        raise InputError("file is empty; expected a header row", path=str(path)) from None
-    except pd.errors.ParserError as exc:
-        raise InputError(f"malformed CSV: {exc}", path=str(path)) from None
-    missing = [c for c in columns if c not in df.columns]
+    header, rows, notes = read_text_table(path)
+    missing = [c for c in columns if c not in header]
     if missing:
         raise InputError(
-            f"missing column(s) {missing}; expected columns {columns}, found {list(df.columns)}",
+            f"missing column(s) {missing}; expected columns {columns}, found {header}"
+            + _column_hint(missing, header),
             path=str(path),
             row=1,
         )
-    extra = [c for c in df.columns if c not in columns]
+    extra = [c for c in header if c not in columns]
     if extra:
-        raise InputError(f"unexpected column(s) {extra}", path=str(path), row=1)
-    return df[columns]
+        raise InputError(
+            f"unexpected column(s) {extra}; expected exactly the columns {columns}",
+            path=str(path),
+            row=1,
+        )
+    if rows:
+        df = pd.DataFrame(rows, columns=header, dtype=str)
+    else:
+        df = pd.DataFrame({c: pd.Series([], dtype=str) for c in header})
+    df = df[columns]
+    df.attrs["read_notes"] = notes
+    if notes.encoding in ("cp1252", "latin-1"):
+        log.warning("%s", notes.summary())
+    elif notes.lenient:
+        log.info("%s", notes.summary())
+    return df
 
 
 def _to_number(df: pd.DataFrame, col: str, path: Path, integer: bool = False) -> pd.Series:
+    notes = df.attrs.get("read_notes")
     s = df[col].str.strip()
     s = s.mask(s.isin(["", "."]))  # CBS '.' = missing or secret
+    if notes is not None and notes.delimiter == ";":
+        before = len(notes.decimal_comma_columns)
+        s = normalise_decimal_comma(s, notes, str(path), col)
+        if len(notes.decimal_comma_columns) > before:
+            log.info("%s: column '%s' read with a decimal comma", path, col)
     num = pd.to_numeric(s, errors="coerce")
-    bad = num.isna() & s.notna()
+    bad = (num.isna() & s.notna()).to_numpy(dtype=bool)
     if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
+        i = int(np.flatnonzero(bad)[0])
+        v = s.iloc[i]
+        hint = (
+            " (a decimal comma is only read in ';'-separated files; use '.' here)"
+            if isinstance(v, str) and "," in v
+            else ""
+        )
         raise InputError(
-            f"expected a number, got {s.iloc[i]!r}", path=str(path), row=i + 2, field=col
+            f"expected a number, got {v!r}{hint}", path=str(path), row=i + 2, field=col
+        )
+    infinite = np.isinf(num.to_numpy(dtype=float))
+    if infinite.any():
+        i = int(np.flatnonzero(infinite)[0])
+        raise InputError(
+            f"expected a finite number, got {s.iloc[i]!r}", path=str(path), row=i + 2, field=col
         )
     if integer:
         if num.isna().any():
@@ -132,25 +193,54 @@ def _schema_error(err: pa.errors.SchemaErrors | pa.errors.SchemaError, path: Pat
 
 
 def load_units(path: Path | None = None) -> pd.DataFrame:
-    """Load ``units.csv``: one row per CBS unit (land, provincie, gemeente, wijk, buurt)."""
+    """Load ``units.csv``: one row per CBS unit (land, provincie, gemeente, wijk, buurt).
+
+    ``attrs["read_notes"]`` of the result records how the file was read.
+    """
     path = Path(path) if path else default_data_dir() / "units.csv"
-    df = _read_text_csv(path, UNIT_COLUMNS)
+    df = raw = _read_text_csv(path, UNIT_COLUMNS)
+    for c in UNIT_COLUMNS:
+        df[c] = df[c].str.strip()
     for c in ["gemeente_code", "wijk_code", "region"]:
-        df[c] = df[c].mask(df[c].str.strip() == "")
-    try:
-        df = UNITS_SCHEMA.validate(df, lazy=True)
-    except pa.errors.SchemaErrors as err:
-        raise _schema_error(err, path) from None
+        df[c] = df[c].mask(df[c] == "")
+
+    def fail(mask: pd.Series, msg: str, field: str) -> None:
+        bad = mask.to_numpy(dtype=bool)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(
+                msg.format(v=df[field].iloc[i]), path=str(path), row=i + 2, field=field
+            )
+
+    fail(
+        ~df["unit_code"].str.fullmatch(UNIT_CODE_RE.pattern.strip("^$")),
+        "unit code {v!r} is not a CBS code; expected NL01, PV##, GM####, WK###### or BU########",
+        "unit_code",
+    )
+    fail(
+        ~df["level"].isin(LEVELS),
+        "unknown level {v!r}; expected one of " + ", ".join(LEVELS),
+        "level",
+    )
+    fail(df["name"] == "", "empty name; expected the name of the unit", "name")
     dup = df["unit_code"].duplicated()
     if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
+        i = int(np.flatnonzero(dup.to_numpy(dtype=bool))[0])
+        code = df["unit_code"].iloc[i]
+        first = int(np.flatnonzero((df["unit_code"] == code).to_numpy())[0])
         raise InputError(
-            f"duplicate unit code {df['unit_code'].iloc[i]!r}",
+            f"duplicate unit code {code!r}, also on line {first + 2}; expected each unit once",
             path=str(path),
             row=i + 2,
             field="unit_code",
         )
-    return df.reset_index(drop=True)
+    try:
+        df = UNITS_SCHEMA.validate(df, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        raise _schema_error(err, path) from None
+    df = df.reset_index(drop=True)
+    df.attrs["read_notes"] = read_notes(raw)
+    return df
 
 
 def load_observations(
@@ -173,7 +263,8 @@ def load_observations(
     Returns
     -------
     DataFrame
-        Columns ``unit_code, indicator_id, period, numerator, denominator, value, se``.
+        Columns ``unit_code, indicator_id, period, numerator, denominator, value, se``;
+        ``attrs["read_notes"]`` records how the file was read (:class:`ReadNotes`).
 
     Raises
     ------
@@ -183,7 +274,9 @@ def load_observations(
     path = Path(path) if path else default_data_dir() / "observations.csv"
     raw = _read_text_csv(path, OBS_COLUMNS)
     if raw.empty:
-        raise InputError("no data rows", path=str(path), row=2)
+        raise InputError(
+            "no data rows; expected at least one row below the header", path=str(path), row=2
+        )
     df = pd.DataFrame(
         {
             "unit_code": raw["unit_code"].str.strip(),
@@ -195,31 +288,52 @@ def load_observations(
         df[c] = _to_number(raw, c, path)
 
     def fail(mask: pd.Series, msg: str, field: str) -> None:
-        if mask.any():
-            i = int(np.flatnonzero(mask.to_numpy())[0])
+        bad = mask.to_numpy(dtype=bool)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            row = df.iloc[i]
             raise InputError(
-                msg.format(v=df[field].iloc[i]), path=str(path), row=i + 2, field=field
+                msg.format(v=row[field], num=row["numerator"], den=row["denominator"]),
+                path=str(path),
+                row=i + 2,
+                field=field,
             )
 
     fail(
         ~df["unit_code"].isin(set(units["unit_code"])),
-        "unknown area code {v!r} (not in units.csv)",
+        "unknown area code {v!r}; expected a unit_code listed in units.csv",
         "unit_code",
     )
     fail(
         ~df["indicator_id"].isin(set(catalogue.by_id)),
-        "unknown indicator {v!r} (not in the catalogue)",
+        "unknown indicator {v!r}; expected an indicator id from the catalogue",
         "indicator_id",
     )
-    fail(~df["period"].between(1990, 2100), "year {v} out of range 1990-2100", "period")
+    fail(
+        ~df["period"].between(1990, 2100),
+        "year {v} out of range; expected a year from 1990 to 2100",
+        "period",
+    )
     for c in NUMERIC:
         if c != "value":
-            fail(df[c] < 0, "negative value {v} (counts and standard errors cannot be negative)", c)
-    fail(
-        df.duplicated(["unit_code", "indicator_id", "period"]),
-        "duplicate key (unit_code, indicator_id, period) for unit {v!r}",
-        "unit_code",
-    )
+            fail(
+                df[c] < 0,
+                "negative value {v:g}; expected a count or standard error of 0 or more",
+                c,
+            )
+    key = ["unit_code", "indicator_id", "period"]
+    dup = df.duplicated(key)
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy(dtype=bool))[0])
+        first = int(np.flatnonzero((df[key] == df[key].iloc[i]).all(axis=1).to_numpy())[0])
+        raise InputError(
+            f"duplicate key (unit_code, indicator_id, period) = ({df['unit_code'].iloc[i]!r}, "
+            f"{df['indicator_id'].iloc[i]!r}, {df['period'].iloc[i]}), also on line {first + 2}; "
+            "expected one row per unit, indicator and year",
+            path=str(path),
+            row=i + 2,
+            field="unit_code",
+        )
 
     cat = catalogue.frame().set_index("id")
     agg = df["indicator_id"].map(cat["aggregation"])
@@ -227,28 +341,31 @@ def load_observations(
     is_sum = agg == "sum"
     fail(
         is_sum & df["numerator"].notna() & df["denominator"].isna(),
-        "numerator without denominator",
+        "numerator without denominator; expected both for an indicator aggregated by sum",
         "denominator",
     )
     fail(
         is_sum & (df["denominator"] == 0) & df["numerator"].notna(),
-        "denominator is 0",
+        "denominator is 0; expected a positive denominator when a numerator is given",
         "denominator",
     )
     fail(
         (vtype == "proportion") & (df["numerator"] > df["denominator"]),
-        "numerator larger than its denominator ({v})",
+        "numerator larger than its denominator ({num:g} > {den:g}); expected numerator <= "
+        "denominator for a proportion",
         "numerator",
     )
     fail(
         ~is_sum & df["numerator"].notna(),
-        "indicator is aggregated by weighted mean: leave numerator empty, got {v}",
+        "indicator is aggregated by weighted mean: expected an empty numerator, got {v:g}",
         "numerator",
     )
     try:
         df = OBSERVATIONS_SCHEMA.validate(df, lazy=True)
     except pa.errors.SchemaErrors as err:
         raise _schema_error(err, path) from None
-    return df.sort_values(["indicator_id", "unit_code", "period"], kind="stable").reset_index(
+    df = df.sort_values(["indicator_id", "unit_code", "period"], kind="stable").reset_index(
         drop=True
     )
+    df.attrs["read_notes"] = read_notes(raw)
+    return df

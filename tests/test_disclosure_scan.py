@@ -284,13 +284,6 @@ def test_no_published_numerator_below_min_count(scan):
     assert scan["numerator"] == [], "\n".join(scan["numerator"][:20])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="LEAK (reported): compute.add_statistics blanks the numerator of a suppressed "
-    "'sum' cell but keeps its denominator, so e.g. 7 respondents or 6 pupils are published "
-    "in <area>-waarden.csv",
-)
 def test_no_published_denominator_below_min_denominator(scan):
     assert scan["denominator"] == [], "\n".join(scan["denominator"][:20])
 

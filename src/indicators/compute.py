@@ -292,7 +292,8 @@ def add_statistics(
     df["flags"] = flags
     # Suppressed cells must not leak their counts downstream (tables, CSV downloads).
     df.loc[suppressed, ["numerator"]] = np.nan
-    df.loc[suppressed & ~is_sum, ["denominator"]] = np.nan
+    # The denominator goes too: a group of 7 respondents or 6 pupils is itself a small cell.
+    df.loc[suppressed, ["denominator"]] = np.nan
     return df.drop(columns=["value_raw"])
 
 

@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
+# One BLAS thread per process: builds and tests already run one process per core.
+export OPENBLAS_NUM_THREADS := 1
+export OMP_NUM_THREADS := 1
 
 .DEFAULT_GOAL := help
 
@@ -34,6 +37,12 @@ test: $(STAMP) lint ## Lint, then run the whole test suite (unit, reference and 
 test-fast: $(STAMP) ## Unit tests only (skips the end-to-end builds)
 	$(BIN)/python -m pytest -m "not integration"
 
+bench: $(STAMP) ## Benchmarks: papermill vs warm vs cached builds, scale run (ratios vs a same-run baseline)
+	$(BIN)/python benchmarks/run.py
+
+bench-its: $(STAMP) ## Trend-break simulation study: CI coverage over 1,000 replicates, and power
+	$(BIN)/python benchmarks/its_coverage.py
+
 validate: $(STAMP) ## Check the catalogue, params and data without building
 	$(BIN)/indicators validate
 
@@ -50,4 +59,4 @@ clean: ## Remove build outputs (keeps .venv)
 distclean: clean ## Remove build outputs and the virtual environment
 	rm -rf $(VENV)
 
-.PHONY: help env reports lint test test-fast validate demo-data format clean distclean
+.PHONY: help env reports lint test test-fast bench bench-its validate demo-data format clean distclean

@@ -58,7 +58,7 @@ def _pdf_text(path: Path) -> str:
 
 def test_all_requested_areas_built(built):
     _, outcomes = built
-    assert [o.slug for o in outcomes] == sorted([*AREAS, "provincie"])
+    assert [o.slug for o in outcomes] == sorted([*AREAS, "provincie", "enquete-arbeidsmigranten"])
     assert all(o.ok for o in outcomes), [o.error for o in outcomes]
 
 

@@ -1,4 +1,4 @@
-"""Command line: ``indicators build | areas | validate | demo-data``.
+"""Command line: ``indicators build | areas | validate | demo-data | scale-data``.
 
 User errors (:class:`~indicators.exceptions.IndicatorsError`) print one clear
 message and exit with status 1, without a traceback; ``--debug`` shows it.
@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from indicators.exceptions import IndicatorsError
 
@@ -23,6 +24,18 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _register_data_commands() -> None:
+    """``indicators data fetch | import | verify | build-tables | validate | status``."""
+    from indicators.realdata.cli import data_app
+
+    app.add_typer(
+        data_app, name="data", help="Real data: fetch, import, snapshot, harmonise, validate."
+    )
+
+
+_register_data_commands()
 err = Console(stderr=True)
 out = Console()
 
@@ -45,7 +58,8 @@ def main(
 def _fail(exc: Exception) -> None:
     if os.environ.get("INDICATORS_DEBUG"):
         raise exc
-    err.print(f"[bold red]Fout:[/bold red] {exc}", highlight=False, soft_wrap=True)
+    # The message may quote data cells: never let them be read as Rich markup.
+    err.print(f"[bold red]Fout:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
@@ -81,29 +95,64 @@ def build(
             help="Also build the province-wide report (default: with --all or without --area).",
         ),
     ] = None,
+    # Incremental, warm and distributed builds (indicators.cache, .warm, .distributed):
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would be rebuilt and why; build nothing.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Rebuild every selected report, also when up to date.")
+    ] = False,
+    notebooks: Annotated[
+        bool,
+        typer.Option(
+            "--notebooks",
+            help="Run each notebook with papermill on a fresh kernel and publish the executed "
+            "notebook (audit trail); default: warm in-process execution with a JSON audit record.",
+        ),
+    ] = False,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask scheduler address (tcp://host:8786) to run the reports on, "
+            "or 'local' for a local Dask cluster.",
+        ),
+    ] = None,
+    params_dir: Annotated[
+        Path | None, typer.Option(help="Directory with the params/*.yml (default: params).")
+    ] = None,
+    build_dir: Annotated[
+        Path | None, typer.Option(help="Build and cache directory (default: _build).")
+    ] = None,
 ) -> None:
-    """Build per-area reports (HTML + PDF) and the site index into _output/."""
+    """Build per-area reports (HTML + PDF) and the site index into _output/.
+
+    Incremental: only reports whose inputs (data slice, params, notebook, template,
+    code, library versions) changed are rebuilt; the command says which and why.
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from indicators.cache import build as run_build
     from indicators.config import load_areas
     from indicators.pipeline import Paths, select
-    from indicators.pipeline import build as run_build
 
     try:
-        paths = Paths.default(output_dir=output_dir, data_dir=data_dir)
+        paths = Paths.default(
+            output_dir=output_dir, data_dir=data_dir, params_dir=params_dir, build_dir=build_dir
+        )
         todo = select(load_areas(paths.params_dir), areas, all_)
         with_province = province if province is not None else (all_ or not areas)
-        total = len(todo) + int(with_province)
+        total = len(todo) + 2 * int(with_province)  # the province and the survey report
         with Progress(
             TextColumn("[bold]Rapporten"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TextColumn("{task.description}"), console=err, disable=not sys.stderr.isatty() and total < 2,
+            TextColumn("{task.description}"), console=err,
+            disable=dry_run or (not sys.stderr.isatty() and total < 2),
         ) as prog:  # fmt: skip
             task = prog.add_task("", total=total)
 
             def tick(o):
                 prog.update(task, advance=1, description=f"{'✓' if o.ok else '✗'} {o.slug}")
 
-            outcomes = run_build(
+            result = run_build(
                 areas,
                 all_areas=all_,
                 engine=engine.value,
@@ -111,18 +160,35 @@ def build(
                 paths=paths,
                 progress=tick,
                 province=with_province,
+                execution="papermill" if notebooks else "warm",
+                notebooks=notebooks,
+                force=force,
+                dry_run=dry_run,
+                scheduler=scheduler,
             )
     except IndicatorsError as exc:
         _fail(exc)
         return
+    verb = "would rebuild" if dry_run else "rebuilt"
+    for line in result.lines():
+        out.print(f"{verb} {line}", highlight=False, soft_wrap=True)
+    fresh = [s.name for s in result.steps if not s.stale]
+    out.print(f"up to date: {len(fresh)} step(s)", highlight=False)
+    if dry_run:
+        return
+    outcomes = result.outcomes
     ok = [o for o in outcomes if o.ok]
     bad = [o for o in outcomes if not o.ok]
+    built = sum(1 for o in ok if not o.cached)
     out.print(
-        f"{len(ok)} rapport(en) gebouwd in {paths.output_dir}; index: {paths.output_dir / 'index.html'}"
+        f"{len(ok)} rapport(en) klaar ({built} gebouwd, {len(ok) - built} ongewijzigd) in "
+        f"{paths.output_dir}; index: {paths.output_dir / 'index.html'}"
     )
+    out.print(f"{result.seconds:.1f} s; {result.rss_line()}", highlight=False)
     for o in bad:
         nb = f" (notebook: {o.notebook})" if o.notebook else ""
-        err.print(f"[red]✗ {o.slug}[/red]: {o.error}{nb}", highlight=False)
+        audit = f" (audit: {o.audit})" if o.audit else ""
+        err.print(f"[red]✗ {o.slug}[/red]: {o.error}{nb}{audit}", highlight=False)
     if bad:
         raise typer.Exit(1)
 
@@ -176,6 +242,33 @@ def validate(
     out.print(
         f"OK: {len(catalogue.indicators)} indicatoren, {len(areas)} gebieden, "
         f"{len(units)} eenheden, {len(obs)} waarnemingen."
+    )
+
+
+@app.command("scale-data")
+def scale_data(
+    n_buurten: Annotated[int, typer.Argument(help="Number of synthetic buurten (NL: ~14,500).")],
+    out_dir: Annotated[Path, typer.Argument(help="Writes data/ and params/ here.")],
+    areas: Annotated[
+        int | None, typer.Option(help="Number of areas (default: one per wijk of 10 buurten).")
+    ] = None,
+) -> None:
+    """Generate synthetic national-scale data (units, observations, params), streamed."""
+    from indicators.scale import generate
+
+    try:
+        d = generate(n_buurten, out_dir, n_areas=areas)
+    except IndicatorsError as exc:
+        _fail(exc)
+        return
+    out.print(
+        f"{d.n_buurten} buurten, {d.n_wijken} wijken, {d.n_gemeenten} gemeenten, "
+        f"{d.n_observations} waarnemingen, {d.n_areas} gebieden in {d.seconds:.1f} s "
+        f"(peak RSS {d.peak_rss_mb:.0f} MB)\n"
+        f"indicators build --all --no-province --data-dir {d.data_dir} "
+        f"--params-dir {d.params_dir} --build-dir {out_dir / 'build'} --output-dir {out_dir / 'out'}",
+        highlight=False,
+        soft_wrap=True,
     )
 
 

@@ -22,7 +22,6 @@ import os
 import shutil
 import tempfile
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,6 +75,13 @@ class AreaOutcome:
     outputs: dict[str, Path] = field(default_factory=dict)
     error: str = ""
     notebook: Path | None = None
+    # Incremental and warm builds (indicators.cache, indicators.warm, indicators.distributed):
+    audit: Path | None = None  # JSON audit record of the notebook run
+    published: list[Path] = field(default_factory=list)  # every file copied into the output
+    cached: bool = False  # up to date: not rebuilt
+    reasons: list[str] = field(default_factory=list)  # why it was rebuilt
+    seconds: float = 0.0
+    peak_rss_mb: float = 0.0  # of the process that built it
 
 
 def load_inputs(paths: Paths):
@@ -122,7 +128,13 @@ def compute_step(paths: Paths) -> Path:
     # Trend-break evidence (gap series, ITS, DiD, 2030 target) for all areas at once.
     from indicators.trendbreak import compute_trendbreak, load_trendbreak_config
 
-    compute_trendbreak(results, catalogue, areas, load_trendbreak_config(catalogue=catalogue)).save(out)
+    compute_trendbreak(results, catalogue, areas, load_trendbreak_config(catalogue=catalogue)).save(
+        out
+    )
+    # The labour-migrant survey: validated, weighted, estimated and suppressed once.
+    from indicators.survey.analysis import run_survey_analysis, save_survey_results
+
+    save_survey_results(run_survey_analysis(), out / "survey.pkl")
     return out
 
 
@@ -179,6 +191,24 @@ def province_spec() -> ReportSpec:
     )
 
 
+SURVEY_KEY = "enquete-arbeidsmigranten"
+
+
+def survey_spec() -> ReportSpec:
+    """The thematic labour-migrant survey report (built with the province report)."""
+    return ReportSpec(
+        key=SURVEY_KEY,
+        notebook="analysis/survey.ipynb",
+        template="reports/survey.qmd",
+        parameters={},
+        dest=SURVEY_KEY,
+        pdf_name=f"{SURVEY_KEY}.pdf",
+        title="Arbeidsmigranten in Limburg: wonen, werk en behoeften",
+        subtitle=f"Thematisch enquêterapport · {PROGRAMME}",
+        area_name="Enquête arbeidsmigranten",
+    )
+
+
 def _meta(spec: ReportSpec, synthetic: bool, epoch: int) -> dict:
     import datetime as dt
 
@@ -212,8 +242,13 @@ def build_report(
     results_dir: Path,
     engine: str = "auto",
     keep_notebook: bool = True,
+    execution: str = "warm",
 ) -> AreaOutcome:
-    """Execute a report's notebook in its own work dir, render it, and publish it atomically."""
+    """Execute a report's notebook in its own work dir, render it, and publish it atomically.
+
+    ``execution`` is ``"warm"`` (in this process, :mod:`indicators.warm`) or
+    ``"papermill"`` (a fresh kernel); both write ``_build/audit/<key>.json``.
+    """
     import json
 
     from indicators.render import render
@@ -224,6 +259,7 @@ def build_report(
     work_root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"{slug}.", dir=work_root))
     nb_out = work / f"{slug}.ipynb"
+    audit = paths.build_dir / "audit" / f"{slug}.json"
     try:
         shutil.copyfile(paths.root / spec.template, work / "index.qmd")
         meta = json.loads((results_dir / "meta.json").read_text(encoding="utf-8"))
@@ -233,7 +269,9 @@ def build_report(
             yaml.safe_dump(_meta(spec, synthetic, epoch), allow_unicode=True, sort_keys=True),
             encoding="utf-8",
         )
-        execute_notebook(
+        from indicators.warm import execute
+
+        execute(
             paths.root / spec.notebook,
             nb_out,
             {
@@ -242,6 +280,9 @@ def build_report(
                 "fragments_dir": str((work / "_fragments").resolve()),
             },
             work,
+            execution=execution,
+            keep_notebook=keep_notebook,
+            audit_out=audit,
         )
         produced = render(work, engine=engine, source_date_epoch=epoch)
         dest = paths.output_dir / spec.dest
@@ -253,7 +294,11 @@ def build_report(
         publish(files)
         shutil.rmtree(work, ignore_errors=True)
         return AreaOutcome(
-            slug, True, outputs={"html": dest / "index.html", "pdf": dest / spec.pdf_name}
+            slug,
+            True,
+            outputs={"html": dest / "index.html", "pdf": dest / spec.pdf_name},
+            audit=audit,
+            published=list(files.values()),
         )
     except Exception as exc:  # one failed report must not stop the others
         failed = paths.build_dir / "failed" / f"{slug}.ipynb"
@@ -266,7 +311,13 @@ def build_report(
             msg += "\n" + traceback.format_exc()
         else:
             msg = msg.strip().splitlines()[-1] if msg.strip() else type(exc).__name__
-        return AreaOutcome(slug, False, error=msg, notebook=failed if failed.exists() else None)
+        return AreaOutcome(
+            slug,
+            False,
+            error=msg,
+            notebook=failed if failed.exists() else None,
+            audit=audit if audit.exists() else None,
+        )
 
 
 def execute_notebook(notebook: Path, out: Path, parameters: dict, cwd: Path) -> None:
@@ -296,12 +347,11 @@ def execute_notebook(notebook: Path, out: Path, parameters: dict, cwd: Path) -> 
 
 
 def publish(files: dict[Path, Path]) -> None:
-    """Copy finished files into place; each replace is atomic (same filesystem)."""
+    """Copy finished files into place, each atomically (see :mod:`indicators.atomic`)."""
+    from indicators.atomic import replace_file
+
     for src, dst in files.items():
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dst.with_name(f".{dst.name}.tmp-{os.getpid()}")
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
+        replace_file(src, dst)
 
 
 def select(areas: AreaSet, slugs: list[str] | None, all_: bool) -> list[str]:
@@ -319,8 +369,15 @@ def build(
     paths: Paths | None = None,
     progress=None,
     province: bool | None = None,
+    execution: str = "warm",
+    notebooks: bool = True,
+    force: bool = False,
+    scheduler: str | None = None,
 ) -> list[AreaOutcome]:
     """Build reports: compute once, then every selected area (in parallel), then the index.
+
+    Incremental: only steps whose inputs changed are rebuilt (:mod:`indicators.cache`);
+    up-to-date reports come back with ``cached=True``.
 
     Parameters
     ----------
@@ -333,35 +390,27 @@ def build(
         Called as ``progress(outcome)`` after each report.
     province : bool, optional
         Also build the province-wide report; default: when building all areas.
+    execution : {"warm", "papermill"}
+        Warm worker processes (default) or a fresh papermill kernel per report.
+    notebooks : bool
+        Publish each report's executed notebook next to it.
+    force : bool
+        Rebuild everything selected, also when up to date.
+    scheduler : str, optional
+        Dask scheduler address (or ``"local"``); see :mod:`indicators.distributed`.
     """
-    from indicators.render import available_engine
-    from indicators.site import write_index
+    from indicators.cache import build as incremental_build
 
-    paths = paths or Paths.default()
-    available_engine(engine)  # fail early when quarto is requested but missing
-    results_dir = compute_step(paths)
-    areas = load_areas(paths.params_dir)
-    specs = [area_spec(s, areas) for s in select(areas, slugs, all_areas)]
-    if province or (province is None and (all_areas or not slugs)):
-        specs.insert(0, province_spec())
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(specs)))
-    outcomes: list[AreaOutcome] = []
-    if jobs == 1:
-        for spec in specs:
-            o = build_report(spec, paths, results_dir, engine)
-            outcomes.append(o)
-            if progress:
-                progress(o)
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as ex:
-            futs = {
-                ex.submit(build_report, spec, paths, results_dir, engine): spec.key
-                for spec in specs
-            }
-            for f in as_completed(futs):
-                o = f.result()
-                outcomes.append(o)
-                if progress:
-                    progress(o)
-    write_index(paths.output_dir, areas, results_dir)
-    return sorted(outcomes, key=lambda o: o.slug)
+    return incremental_build(
+        slugs,
+        all_areas=all_areas,
+        engine=engine,
+        jobs=jobs,
+        paths=paths,
+        progress=progress,
+        province=province,
+        execution=execution,
+        notebooks=notebooks,
+        force=force,
+        scheduler=scheduler,
+    ).outcomes

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 from pathlib import Path
 
 from indicators.config import AreaSet
@@ -85,6 +84,20 @@ def write_index(output_dir: Path, areas: AreaSet, results_dir: Path | None = Non
             )
         if items:
             sections.append(f"<section><h2>{esc(title)}</h2><ul>{''.join(items)}</ul></section>")
+    thematic = ""
+    survey_dir = output_dir / "enquete-arbeidsmigranten"
+    if (survey_dir / "index.html").exists():
+        pdf = (
+            ' · <a href="enquete-arbeidsmigranten/enquete-arbeidsmigranten.pdf">PDF</a>'
+            if (survey_dir / "enquete-arbeidsmigranten.pdf").exists()
+            else ""
+        )
+        thematic = (
+            '<li data-name="arbeidsmigranten enquete enquête">'
+            '<a href="enquete-arbeidsmigranten/index.html">Enquête arbeidsmigranten</a>'
+            f"<small>HTML{pdf}</small></li>"
+        )
+        total += 1
     prov = ""
     prov_dir = output_dir / "provincie"
     if (prov_dir / "index.html").exists():
@@ -94,12 +107,12 @@ def write_index(output_dir: Path, areas: AreaSet, results_dir: Path | None = Non
             else ""
         )
         prov = (
-            "<section><h2>Provinciaal overzicht</h2><ul>"
             '<li data-name="provincie limburg provinciaal overzicht">'
             f'<a href="provincie/index.html">Provinciaal overzicht</a><small>HTML{pdf}</small></li>'
-            "</ul></section>"
         )
         total += 1
+    if prov or thematic:
+        prov = f"<section><h2>Provinciale rapporten</h2><ul>{prov}{thematic}</ul></section>"
     banner = (
         '<p class="banner"><strong>Synthetische demonstratiegegevens.</strong> Alle cijfers in deze rapporten zijn '
         "door het programma gegenereerd en beschrijven geen echte situatie.</p>"
@@ -119,8 +132,9 @@ def write_index(output_dir: Path, areas: AreaSet, results_dir: Path | None = Non
 {prov}{"".join(sections)}
 </main><script>{SCRIPT}</script></body></html>
 """
+    from indicators.atomic import write_text
+
     output_dir.mkdir(parents=True, exist_ok=True)
-    tmp = output_dir / f".index.html.tmp-{os.getpid()}"
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, output_dir / "index.html")
+    stage = results_dir if results_dir is not None else output_dir.parent
+    write_text(output_dir / "index.html", page, stage)
     return output_dir / "index.html"

@@ -123,7 +123,8 @@ def load_results(out_dir: Path) -> Results:
         df = pd.read_csv(out_dir / f"{name}.csv", keep_default_na=True)
         for col in ("flags", "method", "trend_code", "trend_label", "trend_method"):
             if col in df.columns:
-                df[col] = df[col].fillna("")
+                # object first: an all-empty text column is read as float NaN
+                df[col] = df[col].astype(object).where(df[col].notna(), "")
         tables[name] = df
     meta = json.loads((out_dir / "meta.json").read_text(encoding="utf-8"))
     return Results(

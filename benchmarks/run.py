@@ -1,0 +1,334 @@
+"""Benchmarks: per-report cost of the baseline and of the toolkit's build, in one run.
+
+Run with ``make bench`` (not part of ``make test``). Every ratio is against a
+baseline measured in the same run on the same areas, so a busy machine shifts
+both sides; absolute seconds are only comparable within one run.
+
+Measures, on K areas of the embedded demo data (built-in render engine):
+
+a. baseline: plain papermill per area in a fresh process with a fresh kernel,
+   followed by a render (the common practice; ``execution="papermill"``);
+b. warm: the toolkit's build with warm execution, one process (per report);
+c. warm, ``--jobs`` workers (all cores): wall time per report;
+d. cache hit: the same build again, nothing stale (wall time per report);
+e. incremental: one params file changed, rebuild of that area;
+f. figures: drawing a 3x3 trend figure in a new figure vs a reused one;
+g. scale: generating N buurten and running the compute step (own process, peak RSS).
+
+Writes ``benchmarks/results/latest.json`` and ``benchmarks/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+AREAS = [
+    "heerlen-noord",
+    "gemeente-vaals",
+    "veulen-castenray",
+    "kerkrade-oost",
+    "gemeente-venlo",
+    "roermond-donderberg",
+    "neer",
+    "gemeente-weert",
+]
+
+BASELINE = """
+import sys
+from pathlib import Path
+from indicators.config import load_areas
+from indicators.pipeline import Paths, area_spec, build_report
+slug, build, out, results = sys.argv[1:5]
+paths = Paths.default(build_dir=Path(build), output_dir=Path(out))
+spec = area_spec(slug, load_areas(paths.params_dir))
+o = build_report(spec, paths, Path(results), "builtin", keep_notebook=True, execution="papermill")
+sys.exit(0 if o.ok else o.error)
+"""
+
+SCALE = """
+import json, sys, time
+from pathlib import Path
+from indicators.cache import ResultsIndex, peak_rss_mb
+from indicators.pipeline import Paths, compute_step
+from indicators.scale import generate
+n, out = int(sys.argv[1]), Path(sys.argv[2])
+d = generate(n, out)
+paths = Paths.default(data_dir=d.data_dir, params_dir=d.params_dir, build_dir=out / "build")
+t = time.perf_counter()
+results = compute_step(paths)
+t_compute = time.perf_counter() - t
+t = time.perf_counter()
+index = ResultsIndex(results)
+keys = [index.slice_inputs(p.stem) for p in sorted(d.params_dir.glob("*.yml"))]
+t_index = time.perf_counter() - t
+print(json.dumps({
+    "buurten": d.n_buurten, "wijken": d.n_wijken, "gemeenten": d.n_gemeenten,
+    "areas": d.n_areas, "observations": d.n_observations,
+    "generate_s": round(d.seconds, 2), "compute_s": round(t_compute, 2),
+    "hash_slices_s": round(t_index, 3), "peak_rss_mb": peak_rss_mb()[0],
+}))
+"""
+
+
+def _env() -> dict:
+    versions = {}
+    for pkg in ("limburg-indicators", "pandas", "numpy", "matplotlib", "papermill", "ipykernel",
+                "pypandoc-binary", "typst", "dask", "distributed"):  # fmt: skip
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = "absent"
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = None
+    return {
+        "python": platform.python_version(),
+        "machine": f"{platform.machine()} {platform.system()} {platform.release()}",
+        "cpus": len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else os.cpu_count(),
+        "load_average_at_start": load,
+        "versions": versions,
+    }
+
+
+def _median(xs: list[float]) -> float:
+    return round(statistics.median(xs), 3) if xs else float("nan")
+
+
+def _figures(n: int = 8) -> dict:
+    """A 3x3 small-multiples figure: new figure each time vs clearing and reusing one."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import io
+
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from indicators.present.charts import RC
+
+    x = np.arange(2012, 2025)
+
+    def draw(fig, axes):
+        for k, ax in enumerate(axes.flat):
+            for j in range(4):
+                ax.plot(x, np.sin(x / (k + 2)) + j, marker="o", markersize=3)
+            ax.set_title(f"Indicator {k}", loc="left")
+        fig.tight_layout()
+        fig.savefig(io.BytesIO(), format="png", bbox_inches="tight", dpi=150)
+
+    with plt.rc_context(RC):
+        fig, axes = plt.subplots(3, 3, figsize=(8, 7), squeeze=False, sharex=True)
+        draw(fig, axes)  # warm the font cache
+        plt.close(fig)
+        t = time.perf_counter()
+        for _ in range(n):
+            fig, axes = plt.subplots(3, 3, figsize=(8, 7), squeeze=False, sharex=True)
+            draw(fig, axes)
+            plt.close(fig)
+        new = (time.perf_counter() - t) / n
+        fig, axes = plt.subplots(3, 3, figsize=(8, 7), squeeze=False, sharex=True)
+        t = time.perf_counter()
+        for _ in range(n):
+            for ax in axes.flat:
+                ax.cla()
+            draw(fig, axes)
+        reused = (time.perf_counter() - t) / n
+        plt.close(fig)
+    return {"new_figure_s": round(new, 3), "reused_figure_s": round(reused, 3)}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-k", "--areas", type=int, default=6, help="number of area reports (K)")
+    ap.add_argument("--scale", type=int, default=3000, help="buurten in the scale run (0: skip)")
+    ap.add_argument("--jobs", type=int, default=None, help="workers for (c) (default: all cores)")
+    ap.add_argument("--out", type=Path, default=HERE / "results" / "latest.json")
+    args = ap.parse_args(argv)
+    os.environ.setdefault("MPLBACKEND", "Agg")
+
+    from indicators import cache
+    from indicators.distributed import default_jobs
+    from indicators.pipeline import Paths
+
+    slugs = AREAS[: args.areas]
+    jobs = args.jobs or default_jobs()
+    tmp = Path(tempfile.mkdtemp(prefix="indicators-bench-"))
+    res: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "env": _env()}
+    res["areas"] = slugs
+    print(f"benchmark: {len(slugs)} area reports, {jobs} workers, scratch {tmp}", flush=True)
+    try:
+        params = tmp / "params"
+        shutil.copytree(ROOT / "params", params)
+        paths = Paths.default(params_dir=params, build_dir=tmp / "build", output_dir=tmp / "out")
+
+        t = time.perf_counter()
+        cache.build(slugs[:1], paths=paths, engine="builtin", jobs=1, province=False)
+        res["first_build_one_area_s"] = round(time.perf_counter() - t, 2)  # compute + warm-up
+        results_dir = paths.build_dir / "compute"
+
+        # (a) baseline: a fresh process and kernel per report, then a render
+        base = []
+        for slug in slugs:
+            t = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-c", BASELINE, slug, str(tmp / "build-a"), str(tmp / "out-a"),
+                 str(results_dir)],
+                check=True, cwd=ROOT, env={**os.environ, "INDICATORS_ROOT": str(ROOT)},
+            )  # fmt: skip
+            base.append(time.perf_counter() - t)
+            print(f"  (a) papermill {slug}: {base[-1]:.1f} s", flush=True)
+        res["baseline_papermill_s"] = {"median": _median(base), "each": [round(x, 2) for x in base]}
+
+        # (b) warm, one process: the per-report cost once the libraries are loaded
+        t = time.perf_counter()
+        r = cache.build(slugs, paths=paths, engine="builtin", jobs=1, province=False, force=True)
+        wall_b = time.perf_counter() - t
+        warm = [o.seconds for o in r.outcomes if not o.cached]
+        assert not r.failed, [(o.slug, o.error) for o in r.failed]
+        res["warm_s"] = {
+            "median": _median(warm),
+            "each": [round(x, 2) for x in warm],
+            "wall_per_report": round(wall_b / len(slugs), 3),
+        }
+        print(f"  (b) warm, 1 process: median {res['warm_s']['median']:.2f} s/report", flush=True)
+
+        # (c) warm workers, all cores (fresh workers: includes their start-up)
+        t = time.perf_counter()
+        r = cache.build(slugs, paths=paths, engine="builtin", jobs=jobs, province=False, force=True)
+        wall_c = time.perf_counter() - t
+        assert not r.failed
+        res["warm_jobs"] = {
+            "jobs": jobs,
+            "wall_s": round(wall_c, 2),
+            "wall_per_report": round(wall_c / len(slugs), 3),
+            "peak_rss_mb": r.peak_rss_mb,
+            "peak_rss_worker_mb": r.peak_rss_workers_mb,
+        }
+        print(f"  (c) warm, {jobs} workers: {wall_c / len(slugs):.2f} s/report", flush=True)
+
+        # (d) cache hit: nothing stale
+        t = time.perf_counter()
+        r = cache.build(slugs, paths=paths, engine="builtin", jobs=jobs, province=False)
+        wall_d = time.perf_counter() - t
+        assert r.rebuilt == [], r.lines()
+        res["cache_hit"] = {
+            "wall_s": round(wall_d, 3),
+            "wall_per_report": round(wall_d / len(slugs), 3),
+        }
+        print(f"  (d) cache hit: {wall_d:.2f} s for {len(slugs)} reports", flush=True)
+
+        # (e) incremental: one params file changed
+        f = params / f"{slugs[0]}.yml"
+        f.write_text(f.read_text(encoding="utf-8") + "# bewerkt\n", encoding="utf-8")
+        t = time.perf_counter()
+        r = cache.build(slugs, paths=paths, engine="builtin", jobs=jobs, province=False)
+        wall_e = time.perf_counter() - t
+        res["incremental_one_area"] = {
+            "wall_s": round(wall_e, 2),
+            "rebuilt": r.lines(),
+            "compute_s": _seconds(paths, "compute"),
+        }
+        print(f"  (e) one params file changed: {wall_e:.1f} s ({'; '.join(r.lines())})", flush=True)
+
+        # (f) figures
+        res["figures"] = _figures()
+        print(f"  (f) figure: {res['figures']}", flush=True)
+
+        # (g) scale: own process, so its peak RSS is its own
+        if args.scale:
+            out = subprocess.run(
+                [sys.executable, "-c", SCALE, str(args.scale), str(tmp / "scale")],
+                check=True, capture_output=True, text=True, cwd=ROOT,
+            )  # fmt: skip
+            res["scale"] = json.loads(out.stdout.strip().splitlines()[-1])
+            print(f"  (g) scale: {res['scale']}", flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    a = res["baseline_papermill_s"]["median"]
+    res["ratios"] = {
+        "baseline/warm (per report, 1 process)": round(a / res["warm_s"]["median"], 2),
+        f"baseline/warm {jobs} workers (wall per report)": round(
+            a / res["warm_jobs"]["wall_per_report"], 2
+        ),
+        "baseline/cache hit (wall per report)": round(a / res["cache_hit"]["wall_per_report"], 1),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (HERE / "RESULTS.md").write_text(_markdown(res), encoding="utf-8")
+    print(_markdown(res))
+    return res
+
+
+def _seconds(paths, step: str) -> float:
+    m = json.loads((paths.build_dir / "cache" / "manifest.json").read_text(encoding="utf-8"))
+    return float(m["steps"].get(step, {}).get("seconds", float("nan")))
+
+
+def _markdown(r: dict) -> str:
+    env = r["env"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `benchmarks/run.py` (`make bench`) on {r['date']}: {env['machine']}, "
+        f"{env['cpus']} cores, Python {env['python']}, load average at start "
+        f"{env['load_average_at_start']}. Ratios are against the baseline measured in the same "
+        "run; absolute seconds depend on the machine's load.",
+        "",
+        f"Areas (K = {len(r['areas'])}): {', '.join(r['areas'])}; built-in render engine "
+        "(HTML + PDF).",
+        "",
+        "| measure | seconds | ratio vs baseline |",
+        "|---|---:|---:|",
+        f"| (a) baseline: papermill, fresh process + kernel, then render (median per report) "
+        f"| {r['baseline_papermill_s']['median']:.2f} | 1 |",
+        f"| (b) warm execution, one process (median per report) | {r['warm_s']['median']:.2f} "
+        f"| {list(r['ratios'].values())[0]} |",
+        f"| (c) warm, {r['warm_jobs']['jobs']} workers (wall per report) "
+        f"| {r['warm_jobs']['wall_per_report']:.2f} | {list(r['ratios'].values())[1]} |",
+        f"| (d) cache hit, nothing stale (wall per report) | {r['cache_hit']['wall_per_report']:.3f} "
+        f"| {list(r['ratios'].values())[2]} |",
+        f"| (e) one params file changed: rebuild (compute + that area) | "
+        f"{r['incremental_one_area']['wall_s']:.2f} | |",
+        f"| (f) 3x3 figure, new figure | {r['figures']['new_figure_s']:.3f} | |",
+        f"| (f) 3x3 figure, reused figure (cla) | {r['figures']['reused_figure_s']:.3f} | |",
+    ]
+    if "scale" in r:
+        s = r["scale"]
+        lines += [
+            f"| (g) scale: generate {s['buurten']} buurten ({s['observations']} rows) "
+            f"| {s['generate_s']:.1f} | |",
+            f"| (g) scale: compute step, {s['areas']} areas | {s['compute_s']:.1f} | |",
+            f"| (g) scale: hash every area's slice | {s['hash_slices_s']:.3f} | |",
+        ]
+    lines += [
+        "",
+        f"Peak RSS: build process {r['warm_jobs']['peak_rss_mb']:.0f} MB, largest report worker "
+        f"{r['warm_jobs']['peak_rss_worker_mb']:.0f} MB"
+        + (f", scale run {r['scale']['peak_rss_mb']:.0f} MB." if "scale" in r else "."),
+        "",
+        "Library versions: " + ", ".join(f"{k} {v}" for k, v in r["env"]["versions"].items()) + ".",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

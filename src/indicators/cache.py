@@ -1,0 +1,1091 @@
+"""Incremental builds: content-hashed steps as a Merkle DAG (cf. OWID etl checksums).
+
+Every step has named inputs, each a content hash; the step's key is the
+sha256 of its name and those inputs. A step is *stale* when its key changed
+or one of its recorded outputs is missing or changed; only stale steps run.
+Quarto's freeze is not used: it ignores data changes (quarto-cli #6793).
+
+Steps and their inputs::
+
+    compute    the data files, every file under data/ (catalogue, P&C, survey, ...),
+               every params file, the notebooks and templates (their checksums go into
+               the provenance), code, environment
+    <area>     its results slice: the rows of values/summary/areas for the area and
+               its benchmarks (gemeente, PV31, NL01), hashed per entity; its params
+               file; notebook, template, _quarto.yml, styles, catalogue, interventions
+               register; code; environment; report settings (title, engine)
+    provincie  all results, the data files, every params file, registers, P&C, code, ...
+    index      which reports exist in the output, every params file, site code
+
+*Code* is the package version plus the sources in the static import closure of
+what the step runs (for a report: the modules its notebook imports, plus
+:mod:`indicators.render` and its assets, plus ``pipeline.py``), so a change to,
+say, ``present/charts.py`` rebuilds the reports but not the compute step, and a
+change to ``compute.py`` reruns compute but rebuilds only the reports whose
+slice of the results changed. *Environment* is the versions of the libraries
+that shape the output (pandas, matplotlib, pandoc, typst, ...).
+
+Because an area report is keyed on its own slice, a change to one buurt's
+data rebuilds exactly the reports whose rows changed (the areas that contain
+the buurt, and those whose benchmark changed) plus the province report, which
+reads everything. Each area notebook also *reads* only its slice (written to
+``_build/slices/<slug>/``), so the per-report cost does not grow with the
+number of areas.
+
+The manifest (``_build/cache/manifest.json``) records each step's key, inputs
+and outputs (sha256, size, mtime). Outputs whose size and mtime are unchanged
+are trusted; others are hashed again. The reasons a step is stale are derived
+by comparing the recorded inputs with the current ones, e.g.
+``heerlen-noord: params/heerlen-noord.yml changed``.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import metadata
+from pathlib import Path
+
+import indicators
+from indicators.exceptions import IndicatorsError
+
+MANIFEST_VERSION = 1
+TABLES = ("values", "summary", "areas")
+BENCHMARK_KEYS = ("PV31", "NL01")
+#: Libraries whose version can change a report byte for byte.
+ENV_PACKAGES = (
+    "limburg-indicators",
+    "numpy",
+    "pandas",
+    "scipy",
+    "statsmodels",
+    "matplotlib",
+    "seaborn",
+    "pyyaml",
+    "pydantic",
+    "pandera",
+    "pypandoc-binary",
+    "typst",
+)
+#: Modules whose effect on a report reaches it only through the (hashed) results.
+DATA_BOUNDARY = frozenset({"indicators.compute"})
+PACKAGE_DIR = Path(indicators.__file__).resolve().parent
+
+
+class CacheError(IndicatorsError):
+    """The build cache cannot be used (locked by another build, unreadable manifest)."""
+
+
+# --------------------------------------------------------------------------- hashing
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def digest(obj) -> str:
+    """sha256 of a JSON-serialisable object in canonical form (sorted keys)."""
+    text = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return sha256_bytes(text.encode("utf-8"))
+
+
+def step_key(step: str, inputs: dict[str, str]) -> str:
+    """The Merkle key of a step: its name and the hashes of all its inputs.
+
+    >>> step_key("x", {"a": "1"}) == step_key("x", {"a": "1"})
+    True
+    >>> step_key("x", {"a": "1"}) == step_key("x", {"a": "2"})
+    False
+    """
+    return digest({"step": step, "inputs": inputs})
+
+
+# --------------------------------------------------------------------------- code version
+
+
+def _module_file(name: str) -> Path | None:
+    """Source file of an ``indicators`` module (package ``__init__`` or module)."""
+    parts = name.split(".")
+    if parts[0] != "indicators":
+        return None
+    base = PACKAGE_DIR.joinpath(*parts[1:])
+    if (base / "__init__.py").is_file():
+        return base / "__init__.py"
+    py = base.with_suffix(".py")
+    return py if py.is_file() else None
+
+
+def _package_of(name: str, file: Path) -> str:
+    return name if file.name == "__init__.py" else name.rpartition(".")[0]
+
+
+def imports_in_source(source: str, package: str = "indicators") -> set[str]:
+    """``indicators`` modules imported anywhere in ``source`` (also inside functions).
+
+    >>> sorted(imports_in_source("from indicators.present import area\\nimport os"))
+    ['indicators.present', 'indicators.present.area']
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # e.g. IPython magics in a notebook cell: fall back to a regex
+        found = set(re.findall(r"^\s*(?:from|import)\s+(indicators(?:\.\w+)*)", source, re.M))
+        return {m for m in found if _module_file(m)}
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            found.add(mod)
+            found.update(f"{mod}.{a.name}" for a in node.names)  # `from pkg import submodule`
+    return {m for m in found if m.split(".")[0] == "indicators" and _module_file(m)}
+
+
+_FILE_IMPORTS: dict[tuple[Path, int, int], set[str]] = {}
+
+
+def _file_imports(file: Path, package: str) -> set[str]:
+    """:func:`imports_in_source` of a file, parsed once per content version."""
+    st = file.stat()
+    key = (file, st.st_mtime_ns, st.st_size)
+    if key not in _FILE_IMPORTS:
+        _FILE_IMPORTS[key] = imports_in_source(file.read_text(encoding="utf-8"), package)
+    return _FILE_IMPORTS[key]
+
+
+def code_closure(roots: Iterable[str], stop: frozenset[str] = DATA_BOUNDARY) -> dict[str, Path]:
+    """Static import closure of ``roots`` inside the package, with parent packages.
+
+    Modules in ``stop`` are left out and not followed: their effect on a report
+    reaches it only through data that is hashed separately (the results).
+    """
+    todo = list(roots)
+    seen: dict[str, Path] = {}
+    while todo:
+        name = todo.pop()
+        if name in seen or name in stop:
+            continue
+        file = _module_file(name)
+        if file is None:
+            continue
+        seen[name] = file
+        parts = name.split(".")
+        todo.extend(".".join(parts[:i]) for i in range(1, len(parts)))
+        todo.extend(_file_imports(file, _package_of(name, file)) - seen.keys())
+    return dict(sorted(seen.items()))
+
+
+def notebook_imports(notebook: Path) -> set[str]:
+    """``indicators`` modules imported by a notebook's code cells."""
+    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code":
+            src = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+            found |= imports_in_source(src)
+    return found
+
+
+def environment() -> dict[str, str]:
+    """Versions of Python and of the libraries that shape the outputs."""
+    env = {"python": platform.python_version()}
+    for pkg in ENV_PACKAGES:
+        try:
+            env[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            env[pkg] = "absent"
+    return env
+
+
+# --------------------------------------------------------------------------- results slices
+
+
+def meta_digest(meta: dict) -> str:
+    """Digest of ``meta.json`` without the fields that change with every commit or input.
+
+    The git commit and the input checksums in the provenance change whenever
+    anything changes; the rows of the results say what changed for a report.
+    """
+    meta = dict(meta)
+    prov = dict(meta.get("provenance", {}))
+    prov.pop("git_commit", None)
+    prov.pop("inputs", None)
+    meta["provenance"] = prov
+    return digest(meta)
+
+
+def result_files(results_dir: Path) -> list[str]:
+    """Every results file except ``meta.json`` and temporary files, as relative paths."""
+    d = Path(results_dir)
+    rels = (p.relative_to(d).as_posix() for p in d.rglob("*") if p.is_file())
+    return sorted(r for r in rels if r != "meta.json" and not r.startswith(".") and "/." not in r)
+
+
+def read_meta(results_dir: Path) -> dict:
+    return json.loads((Path(results_dir) / "meta.json").read_text(encoding="utf-8"))
+
+
+def _records(path: Path) -> tuple[bytes, list[bytes]]:
+    """Header and data records of a CSV file, as raw bytes (quoted newlines kept)."""
+    with open(path, "rb") as f:
+        lines = f.read().split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    records: list[bytes] = []
+    pending: bytes | None = None
+    for line in lines:
+        rec = line if pending is None else pending + b"\n" + line
+        if rec.count(b'"') % 2:  # inside a quoted field that spans lines
+            pending = rec
+            continue
+        pending = None
+        records.append(rec)
+    if not records:
+        raise CacheError(f"empty results table: {path}")
+    return records[0], records[1:]
+
+
+def _first_field(record: bytes) -> str:
+    if record.startswith(b'"'):
+        import csv
+
+        return next(csv.reader([record.decode("utf-8")]))[0]
+    return record.split(b",", 1)[0].decode("utf-8")
+
+
+#: Whose rows an area report reads from each results table, beyond its own:
+#: ``benchmarks`` = the area, its gemeente, PV31 and NL01 (as
+#: :func:`indicators.present.area.select_area`); ``comparisons`` = the area and
+#: the areas named in the ``comparison_areas`` column of its rows (the trend-break
+#: section shows their names). Any other table whose first column is ``area``
+#: gives the area's own rows; files without an ``area`` column are read whole.
+#: tests/test_cache.py checks that notebooks produce the same fragments from a
+#: slice as from the full results.
+SLICE_RULES = {
+    "values.csv": "benchmarks",
+    "summary.csv": "benchmarks",
+    "areas.csv": "benchmarks",
+    "trendbreak/entities.csv": "comparisons",
+}
+
+
+_WHOLE = re.compile(r"^-?\d+$")
+
+
+@dataclass
+class _Table:
+    header: bytes
+    records: list[bytes]
+    groups: dict[str, list[int]]
+
+    def column(self, name: str, rows: list[int]) -> list[str]:
+        import csv
+
+        cols = next(csv.reader([self.header.decode("utf-8")]))
+        if name not in cols:
+            return []
+        k = cols.index(name)
+        return [next(csv.reader([self.records[i].decode("utf-8")]))[k] for i in rows]
+
+
+class ResultsIndex:
+    """The compute results, hashed per table and entity, for slicing per report.
+
+    Records are kept as raw bytes, so a slice written by :meth:`write_slice`
+    holds exactly the lines of the full tables (same order), and the digests
+    in a report's key are digests of exactly those lines.
+    """
+
+    def __init__(self, results_dir: Path):
+        self.dir = Path(results_dir)
+        self.tables: dict[str, _Table] = {}
+        self.whole: dict[str, str] = {}  # relpath -> sha256 of files read whole
+        for rel in result_files(self.dir):
+            f = self.dir / rel
+            if f.suffix == ".csv":
+                header, records = _records(f)
+                if header.split(b",", 1)[0] == b"area":
+                    groups: dict[str, list[int]] = {}
+                    for i, rec in enumerate(records):
+                        groups.setdefault(_first_field(rec), []).append(i)
+                    self.tables[rel] = _Table(header, records, groups)
+                    continue
+            self.whole[rel] = sha256_file(f)
+        missing = [t for t in TABLES if f"{t}.csv" not in self.tables]
+        if missing:
+            raise CacheError(f"results in {self.dir} lack the table(s) {missing}")
+        self.meta = read_meta(self.dir)
+        self._digests: dict[tuple[str, str], str] = {}
+        areas = self.tables["areas.csv"]
+        self.gemeente = {
+            a: g for a, rows in areas.groups.items() for g in areas.column("gemeente", rows) if g
+        }
+
+    def rule(self, table: str) -> str:
+        return SLICE_RULES.get(table, "self")
+
+    def entities(self, slug: str, rule: str) -> list[str]:
+        """The entities whose rows a report of ``slug`` reads under ``rule``."""
+        if rule == "self":
+            return [slug]
+        if rule == "benchmarks":
+            keys = [slug, *BENCHMARK_KEYS]
+            gm = self.gemeente.get(slug)
+            if gm and gm != slug:
+                keys.insert(1, gm)
+            return keys
+        if rule == "comparisons":
+            refs: set[str] = set()
+            for t in self.tables.values():
+                for cell in t.column("comparison_areas", t.groups.get(slug, [])):
+                    refs.update(c for c in cell.split(";") if c)
+            return [slug, *sorted(refs - {slug})]
+        raise CacheError(f"unknown slice rule {rule!r}")
+
+    def _table_digest(self, table: str, entity: str) -> str:
+        if (table, entity) not in self._digests:
+            t = self.tables[table]
+            h = hashlib.sha256()
+            for i in t.groups.get(entity, []):
+                h.update(t.records[i] + b"\n")
+            self._digests[table, entity] = h.hexdigest()
+        return self._digests[table, entity]
+
+    def slice_inputs(self, slug: str) -> dict[str, str]:
+        """The named input hashes of an area report: its rows per entity, plus shared files."""
+        per_entity: dict[str, dict[str, str]] = {}
+        for table in self.tables:
+            for e in self.entities(slug, self.rule(table)):
+                per_entity.setdefault(e, {})[table] = self._table_digest(table, e)
+        inputs = {f"results for {e}": digest(d) for e, d in per_entity.items()}
+        inputs["results columns"] = digest({k: t.header.decode() for k, t in self.tables.items()})
+        inputs["results meta"] = meta_digest(self.meta)
+        inputs.update({f"results {rel}": sha for rel, sha in self.whole.items()})
+        return inputs
+
+    @cached_property
+    def float_columns(self) -> dict[str, list[int]]:
+        """Positions of the columns :func:`indicators.store.load_results` reads as floats.
+
+        pandas infers a column's type from the rows it reads: ``denominator`` is
+        float64 in the full table (some cells are empty) but would be int64 in a
+        slice where every cell is a whole number. Slices write such cells as
+        ``12.0`` (the same value), so a notebook gets the same dtypes from its
+        slice as from the full results.
+        """
+        import pandas as pd
+
+        out = {}
+        for table in TABLES:
+            df = pd.read_csv(self.dir / f"{table}.csv", keep_default_na=True)
+            out[f"{table}.csv"] = [
+                i for i, c in enumerate(df.columns) if pd.api.types.is_float_dtype(df[c])
+            ]
+        return out
+
+    def _rows_bytes(self, table: str, rows: list[int]) -> bytes:
+        t = self.tables[table]
+        floats = self.float_columns.get(table) if table in SLICE_RULES else None
+        if not floats:
+            return b"".join(t.records[i] + b"\n" for i in rows)
+        import csv
+        import io
+
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        for i in rows:
+            cells = next(csv.reader([t.records[i].decode("utf-8")]))
+            for k in floats:
+                if _WHOLE.match(cells[k]):
+                    cells[k] += ".0"
+            w.writerow(cells)
+        return buf.getvalue().encode("utf-8")
+
+    def write_slice(self, slug: str, dest: Path) -> Path:
+        """Write the rows a report of ``slug`` reads as a results directory of its own."""
+        if dest.exists():
+            shutil.rmtree(dest)
+        dest.mkdir(parents=True)
+        for table, t in self.tables.items():
+            keys = self.entities(slug, self.rule(table))
+            rows = sorted(i for k in keys for i in t.groups.get(k, []))
+            out = dest / table
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(t.header + b"\n" + self._rows_bytes(table, rows))
+        for rel in [*self.whole, "meta.json"]:
+            out = dest / rel
+            out.parent.mkdir(parents=True, exist_ok=True)
+            try:  # shared whole files (e.g. survey results): a link, not a copy per area
+                os.link(self.dir / rel, out)
+            except OSError:
+                shutil.copyfile(self.dir / rel, out)
+        return dest
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+@dataclass
+class Step:
+    """One step of the build: its inputs, key, expected outputs and why it is stale."""
+
+    id: str  # manifest id: "compute", "report:<key>", "index"
+    name: str  # what the user sees: "compute", the area slug, "provincie", "index"
+    inputs: dict[str, str]
+    outputs: list[Path] = field(default_factory=list)  # expected outputs (checked when known)
+    reasons: list[str] = field(default_factory=list)
+    code: dict[str, str] = field(default_factory=dict)  # code files -> sha256 (for reasons)
+
+    @cached_property
+    def key(self) -> str:
+        return step_key(self.id, self.inputs)
+
+    @property
+    def stale(self) -> bool:
+        return bool(self.reasons)
+
+
+class Manifest:
+    """``_build/cache/manifest.json``: the key, inputs and outputs of every built step.
+
+    Output paths are recorded relative to the output or build directory
+    (``output:areas/x/index.html``, ``build:compute/values.csv``), so a cache
+    restored into another checkout (CI) stays valid.
+    """
+
+    def __init__(self, path: Path, output_dir: Path | None = None, build_dir: Path | None = None):
+        self.path = Path(path)
+        self.bases = {
+            k: Path(v).resolve()
+            for k, v in (("output", output_dir), ("build", build_dir))
+            if v is not None
+        }
+        self.data: dict = {"version": MANIFEST_VERSION, "code": {}, "env": {}, "steps": {}}
+        if self.path.exists():
+            try:
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError):
+                data = None  # unreadable: start afresh, everything rebuilds
+            if isinstance(data, dict) and data.get("version") == MANIFEST_VERSION:
+                self.data = data
+
+    @property
+    def steps(self) -> dict[str, dict]:
+        return self.data["steps"]
+
+    def entry(self, step_id: str) -> dict | None:
+        return self.steps.get(step_id)
+
+    def reasons(self, step: Step, env: dict[str, str], force: bool = False) -> list[str]:
+        """Why ``step`` must run; empty when it is up to date."""
+        if force:
+            return ["--force"]
+        old = self.entry(step.id)
+        if old is None:
+            return ["not built before"]
+        reasons: list[str] = []
+        if old.get("key") != step.key:
+            reasons = _explain(old.get("inputs", {}), step, self.data, env)
+        if not reasons:
+            reasons = self._output_problems(old, step)
+        return reasons
+
+    def token(self, path: Path) -> str:
+        """How an output path is recorded: relative to the output or build dir if inside."""
+        path = Path(path).resolve()
+        for name, base in self.bases.items():
+            with contextlib.suppress(ValueError):
+                return f"{name}:{path.relative_to(base).as_posix()}"
+        return str(path)
+
+    def resolve(self, token: str) -> Path:
+        name, sep, rel = token.partition(":")
+        if sep and name in self.bases:
+            return self.bases[name] / rel
+        return Path(token)
+
+    def outputs(self, step_id: str) -> list[Path]:
+        """The recorded outputs of a step, as paths."""
+        return [self.resolve(t) for t in (self.entry(step_id) or {}).get("outputs", {})]
+
+    def _output_problems(self, old: dict, step: Step) -> list[str]:
+        recorded = old.get("outputs", {})
+        problems = [f"output missing: {p}" for p in step.outputs if self.token(p) not in recorded]
+        for tok, (sha, size, mtime_ns) in recorded.items():
+            path = self.resolve(tok)
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                problems.append(f"output missing: {path}")
+                continue
+            if st.st_size == size and st.st_mtime_ns == mtime_ns:
+                continue
+            if st.st_size != size or sha256_file(path) != sha:
+                problems.append(f"output changed: {path}")
+            else:  # same content, new mtime (e.g. restored from a cache): remember it
+                recorded[tok] = [sha, st.st_size, st.st_mtime_ns]
+        return problems
+
+    def record(self, step: Step, outputs: Iterable[Path], seconds: float) -> None:
+        recs = {}
+        for p in outputs:
+            p = Path(p)
+            st = p.stat()
+            recs[self.token(p)] = [sha256_file(p), st.st_size, st.st_mtime_ns]
+        self.steps[step.id] = {
+            "key": step.key,
+            "inputs": step.inputs,
+            "outputs": dict(sorted(recs.items())),
+            "seconds": round(seconds, 3),
+        }
+        self.data["code"].update(step.code)
+
+    def forget(self, step_id: str) -> None:
+        self.steps.pop(step_id, None)
+
+    def save(self, env: dict[str, str] | None = None) -> None:
+        if env is not None:
+            self.data["env"] = env
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
+        tmp.write_text(json.dumps(self.data, indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, self.path)
+
+
+def _explain(old: dict[str, str], step: Step, manifest: dict, env: dict[str, str]) -> list[str]:
+    """Name the inputs that differ between the last build and now."""
+    out = []
+    for name in sorted(old.keys() | step.inputs.keys()):
+        if old.get(name) == step.inputs.get(name):
+            continue
+        if name not in old:
+            out.append(f"{name} added")
+        elif name not in step.inputs:
+            out.append(f"{name} removed")
+        elif name == "code":
+            before = manifest.get("code", {})
+            files = [f for f, sha in step.code.items() if before.get(f) not in (None, sha)]
+            files += [f for f in step.code if f not in before]
+            out.append("code changed: " + (", ".join(sorted(files)) if files else "(modules)"))
+        elif name == "environment":
+            before = manifest.get("env", {})
+            diff = [
+                f"{k} {before.get(k, '?')} -> {v}" for k, v in env.items() if before.get(k) != v
+            ]
+            out.append("environment changed: " + (", ".join(diff) if diff else "(versions)"))
+        else:
+            out.append(f"{name} changed")
+    return out or ["inputs changed"]
+
+
+@contextlib.contextmanager
+def build_lock(build_dir: Path):
+    """One build at a time per build directory (the manifest is not shared safely)."""
+    lock = Path(build_dir) / "cache" / ".lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise CacheError(
+                f"another build is running with the same build directory ({build_dir})"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+# --------------------------------------------------------------------------- step inputs
+
+
+class Inputs:
+    """Content hashes of the files and code a build reads, each computed once."""
+
+    def __init__(self, paths, engine: str):
+        self.paths = paths
+        self.root = Path(paths.root)
+        self.engine = engine
+        self._files: dict[Path, str] = {}
+        self._code: dict[tuple, dict[str, str]] = {}
+        self._nb_imports: dict[Path, set[str]] = {}
+        self.env = environment()
+        if engine == "quarto":
+            self.env["quarto"] = _quarto_version()
+        self.env_digest = digest(self.env)
+
+    def name(self, path: Path) -> str:
+        """How a file is named in reasons: relative to the project, else ``<dir>/<file>``."""
+        path = Path(path).resolve()
+        for base in (self.root.resolve(), Path(self.paths.params_dir).resolve().parent):
+            with contextlib.suppress(ValueError):
+                return str(path.relative_to(base))
+        return f"{path.parent.name}/{path.name}"
+
+    def file(self, path: Path) -> str:
+        path = Path(path).resolve()
+        if path not in self._files:
+            self._files[path] = sha256_file(path) if path.exists() else "absent"
+        return self._files[path]
+
+    def files(self, paths: Iterable[Path]) -> dict[str, str]:
+        return {self.name(p): self.file(p) for p in paths}
+
+    def folder(self, folder: Path, pattern: str = "*") -> dict[str, str]:
+        folder = Path(folder)
+        return self.files(sorted(p for p in folder.glob(pattern) if p.is_file()))
+
+    def code(
+        self,
+        roots: Iterable[str],
+        extra_files: Iterable[Path] = (),
+        stop: frozenset[str] = DATA_BOUNDARY,
+    ) -> dict[str, str]:
+        """Code files (closure of ``roots`` plus ``extra_files``) -> sha256."""
+        key = (frozenset(roots), tuple(extra_files), stop)
+        if key not in self._code:
+            files = [*code_closure(roots, stop).values(), *extra_files]
+            self._code[key] = {self.name(f): self.file(f) for f in sorted(set(files))}
+        return self._code[key]
+
+    def params_files(self) -> list[Path]:
+        return sorted(Path(self.paths.params_dir).glob("*.yml"))
+
+
+def _quarto_version() -> str:
+    import subprocess
+
+    from indicators.render.quarto import quarto_executable
+
+    exe = quarto_executable()
+    if exe is None:
+        return "absent"
+    try:
+        return subprocess.run(
+            [exe, "--version"], capture_output=True, text=True, check=True, timeout=30
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _with_code(step_id: str, name: str, inputs: dict, code: dict, env: str, outputs) -> Step:
+    inputs = {**inputs, "code": digest(code), "environment": env}
+    return Step(id=step_id, name=name, inputs=inputs, outputs=list(outputs), code=code)
+
+
+def compute_step_plan(inp: Inputs) -> Step:
+    """The compute step: everything :func:`indicators.pipeline.compute_step` reads or records."""
+    from indicators import pipeline as pl
+
+    p, root = inp.paths, inp.root
+    data = [p.data_dir / "units.csv", p.data_dir / "observations.csv", p.data_dir / "README.md"]
+    docs = [root / pl.NOTEBOOK, root / pl.TEMPLATE, root / pl.PROVINCE_NOTEBOOK]
+    docs.append(root / pl.PROVINCE_TEMPLATE)
+    inputs = {
+        **inp.files(data),
+        # Everything else under data/ (catalogue, P&C, survey microdata, registers): the
+        # compute step reads most of it, and a file it does not read only costs a rerun
+        # whose results come out the same (so no report is rebuilt).
+        **inp.files(
+            sorted(
+                f for f in (root / "data").rglob("*") if f.is_file() and not f.name.startswith(".")
+            )
+        ),
+        **inp.files(inp.params_files()),
+        **inp.files(docs),  # their checksums are part of the recorded provenance
+    }
+    code = inp.code(compute_code_roots(), [Path(pl.__file__)], stop=frozenset())
+    out = p.build_dir / "compute"
+    outputs = [out / f"{t}.csv" for t in TABLES] + [out / "meta.json"]
+    return _with_code("compute", "compute", inputs, code, inp.env_digest, outputs)
+
+
+def compute_code_roots() -> set[str]:
+    """Modules the compute step runs: what ``compute_step`` and ``load_inputs`` import."""
+    import inspect
+
+    from indicators import pipeline as pl
+
+    src = inspect.getsource(pl.compute_step) + inspect.getsource(pl.load_inputs)
+    return imports_in_source(src) | {"indicators.compute", "indicators.store"}
+
+
+def _report_common(inp: Inputs, spec) -> tuple[dict[str, str], dict[str, str]]:
+    from indicators import pipeline as pl
+    from indicators import render
+
+    root = inp.root
+    inputs = {
+        **inp.files([root / spec.notebook, root / spec.template, root / "_quarto.yml"]),
+        **inp.folder(root / "reports" / "styles"),
+        "report settings": digest(
+            {
+                "title": spec.title,
+                "subtitle": spec.subtitle,
+                "area_name": spec.area_name,
+                "dest": spec.dest,
+                "pdf_name": spec.pdf_name,
+                "parameters": sorted(k for k in spec.parameters),
+                "engine": inp.engine,
+            }
+        ),
+    }
+    assets = sorted((Path(render.__file__).parent / "assets").glob("*"))
+    nb = root / spec.notebook
+    if nb not in inp._nb_imports:
+        inp._nb_imports[nb] = notebook_imports(nb)
+    code = inp.code(
+        inp._nb_imports[nb]
+        | {"indicators.render", "indicators.present.formatting", "indicators.present.tables"},
+        [Path(pl.__file__), *assets],
+    )
+    return inputs, code
+
+
+def report_outputs(paths, spec, notebooks: bool) -> list[Path]:
+    dest = Path(paths.output_dir) / spec.dest
+    outs = [dest / "index.html", dest / spec.pdf_name]
+    if notebooks:
+        outs.append(dest / f"{spec.key}.ipynb")
+    return outs
+
+
+def area_step_plan(inp: Inputs, spec, index: ResultsIndex, notebooks: bool) -> Step:
+    """An area report: its results slice, its own params file, notebook, template, code."""
+    root = inp.root
+    common, code = _report_common(inp, spec)
+    inputs = {
+        **index.slice_inputs(spec.key),
+        **inp.files([Path(spec.parameters["params_file"])]),
+        **inp.files([root / "data" / "catalogue" / "indicators.yml"]),
+        **inp.files([root / "data" / "registers" / "interventions.csv"]),
+        **inp.files([root / "data" / "registers" / "config.yml"]),
+        **common,
+    }
+    outputs = report_outputs(inp.paths, spec, notebooks)
+    return _with_code(f"report:{spec.key}", spec.key, inputs, code, inp.env_digest, outputs)
+
+
+def province_step_plan(inp: Inputs, spec, notebooks: bool, results_dir: Path) -> Step:
+    """The province report reads everything: all results, data, params and registers."""
+    p, root = inp.paths, inp.root
+    common, code = _report_common(inp, spec)
+    inputs = {
+        **{
+            f"results {rel}": inp.file(Path(results_dir) / rel) for rel in result_files(results_dir)
+        },
+        "results meta": meta_digest(read_meta(results_dir)),
+        **inp.files([p.data_dir / "units.csv", p.data_dir / "observations.csv"]),
+        **inp.files(inp.params_files()),
+        **inp.folder(root / "data" / "catalogue"),
+        **inp.folder(root / "data" / "pc"),
+        **inp.folder(root / "data" / "registers"),
+        **inp.folder(root / "data" / "demo" / "reference"),
+        **common,
+    }
+    outputs = report_outputs(p, spec, notebooks)
+    return _with_code(f"report:{spec.key}", spec.key, inputs, code, inp.env_digest, outputs)
+
+
+def survey_step_plan(inp: Inputs, spec, notebooks: bool, results_dir: Path) -> Step:
+    """The survey report reads only the survey results and the survey data.
+
+    It does not depend on the indicator data or on any area's params, so
+    changing those does not rebuild it.
+    """
+    p, root = inp.paths, inp.root
+    common, code = _report_common(inp, spec)
+    meta = meta_digest(read_meta(results_dir))
+    inputs = {
+        "survey results": inp.file(Path(results_dir) / "survey.pkl"),
+        "results meta": meta,
+        **inp.folder(root / "data" / "survey"),
+        **common,
+    }
+    outputs = report_outputs(p, spec, notebooks)
+    return _with_code(f"report:{spec.key}", spec.key, inputs, code, inp.env_digest, outputs)
+
+
+def index_step_plan(inp: Inputs) -> Step:
+    """The site index lists the reports that exist in the output directory."""
+    from indicators.pipeline import SURVEY_KEY
+
+    out = Path(inp.paths.output_dir)
+    present = sorted(
+        str(p.relative_to(out))
+        for pattern in ("areas/*/index.html", "areas/*/*.pdf", "provincie/*", f"{SURVEY_KEY}/*")
+        for p in out.glob(pattern)
+    )
+    inputs = {
+        "reports in the site": digest(present),
+        **inp.files(inp.params_files()),
+        "results meta": meta_digest(read_meta(inp.paths.build_dir / "compute")),
+    }
+    code = inp.code(["indicators.site"])
+    return _with_code("index", "index", inputs, code, inp.env_digest, [out / "index.html"])
+
+
+# --------------------------------------------------------------------------- the build
+
+
+@dataclass
+class BuildResult:
+    """What :func:`build` did: every step with its reasons, the report outcomes, costs."""
+
+    steps: list[Step]
+    outcomes: list = field(default_factory=list)  # list[AreaOutcome]
+    dry_run: bool = False
+    seconds: float = 0.0
+    peak_rss_mb: float = 0.0  # this process
+    peak_rss_workers_mb: float = 0.0  # the largest report worker process
+
+    def rss_line(self) -> str:
+        return (
+            f"peak RSS: {self.peak_rss_mb:.0f} MB (build process), "
+            f"{self.peak_rss_workers_mb:.0f} MB (largest report worker)"
+        )
+
+    @property
+    def rebuilt(self) -> list[Step]:
+        return [s for s in self.steps if s.stale]
+
+    @property
+    def failed(self) -> list:
+        return [o for o in self.outcomes if not o.ok]
+
+    def lines(self) -> list[str]:
+        """``<step>: <reason>; <reason>`` for every stale step (what was or would be rebuilt)."""
+        return [f"{s.name}: {'; '.join(s.reasons)}" for s in self.steps if s.stale]
+
+
+def peak_rss_mb() -> tuple[float, float]:
+    """Peak resident set size of this process and of its largest finished child, in MB."""
+    import resource
+    import sys
+
+    scale = 1 / 1024 if sys.platform != "darwin" else 1 / 1024 / 1024  # KB on Linux
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * scale
+    return round(own, 1), round(kids, 1)
+
+
+def build(
+    slugs: list[str] | None = None,
+    *,
+    all_areas: bool = False,
+    engine: str = "auto",
+    jobs: int | None = None,
+    paths=None,
+    progress: Callable | None = None,
+    province: bool | None = None,
+    execution: str = "warm",
+    notebooks: bool = False,
+    force: bool = False,
+    dry_run: bool = False,
+    scheduler: str | None = None,
+) -> BuildResult:
+    """Build the reports whose inputs changed; see the module docstring.
+
+    Parameters
+    ----------
+    slugs, all_areas, engine, jobs, paths, progress, province
+        As :func:`indicators.pipeline.build`.
+    execution : {"warm", "papermill"}
+        Run notebooks in warm worker processes (:mod:`indicators.warm`) or with
+        papermill on a fresh kernel per report.
+    notebooks : bool
+        Publish each report's executed notebook next to it (audit trail).
+    force : bool
+        Rebuild every selected step.
+    dry_run : bool
+        Only work out what would be rebuilt and why. If the compute step is
+        stale it runs into a scratch directory (to find which slices change);
+        no report is rendered and nothing in the build or output dir changes.
+    scheduler : str, optional
+        Dask scheduler address (or ``"local"``) to run the reports on.
+    """
+    from indicators.config import load_areas
+    from indicators.pipeline import (
+        PROVINCE_KEY,
+        SURVEY_KEY,
+        AreaOutcome,
+        Paths,
+        area_spec,
+        compute_step,
+        province_spec,
+        select,
+        survey_spec,
+    )
+    from indicators.render import available_engine
+
+    # Reports that read all results (not a per-area slice).
+    WHOLE_RESULTS = (PROVINCE_KEY, SURVEY_KEY)  # noqa: N806
+    if execution not in ("warm", "papermill"):
+        raise IndicatorsError(f"unknown execution {execution!r} (expected 'warm' or 'papermill')")
+    t0 = time.perf_counter()
+    paths = paths or Paths.default()
+    engine_name = available_engine(engine)  # fail early when quarto is requested but missing
+    lock = contextlib.nullcontext() if dry_run else build_lock(paths.build_dir)
+    with lock, tempfile.TemporaryDirectory(prefix="indicators-dry-") as scratch:
+        manifest = Manifest(
+            paths.build_dir / "cache" / "manifest.json", paths.output_dir, paths.build_dir
+        )
+        inp = Inputs(paths, engine_name)
+        steps: list[Step] = []
+
+        # Compute (once, all areas)
+        comp = compute_step_plan(inp)
+        comp.reasons = manifest.reasons(comp, inp.env, force)
+        steps.append(comp)
+        results_dir = paths.build_dir / "compute"
+        if comp.stale:
+            tc = time.perf_counter()
+            if dry_run:
+                scratch_paths = Paths(**{**vars(paths), "build_dir": Path(scratch)})
+                results_dir = compute_step(scratch_paths)
+            else:
+                results_dir = compute_step(paths)
+                produced = [results_dir / r for r in [*result_files(results_dir), "meta.json"]]
+                manifest.record(comp, produced, time.perf_counter() - tc)
+                manifest.save(inp.env)
+
+        # Reports
+        areas = load_areas(paths.params_dir)
+        specs = [area_spec(s, areas) for s in select(areas, slugs, all_areas)]
+        if province or (province is None and (all_areas or not slugs)):
+            specs[:0] = [province_spec(), survey_spec()]  # the province-wide reports
+        index = ResultsIndex(results_dir)
+        by_key = {}
+        for spec in specs:
+            if spec.key == SURVEY_KEY:
+                st = survey_step_plan(inp, spec, notebooks, results_dir)
+            elif spec.key in WHOLE_RESULTS:
+                st = province_step_plan(inp, spec, notebooks, results_dir)
+            else:
+                st = area_step_plan(inp, spec, index, notebooks)
+            st.reasons = manifest.reasons(st, inp.env, force)
+            steps.append(st)
+            by_key[spec.key] = (spec, st)
+
+        if dry_run:
+            steps.append(_index_dry(inp, steps, manifest))
+            return BuildResult(steps, [], True, time.perf_counter() - t0, peak_rss_mb()[0])
+
+        from indicators.distributed import ReportTask, run_reports
+
+        # The province reads all results; an area its own slice, written just before
+        # its task is sent (run_reports' ``prepare``), so few slices exist at a time.
+        tasks = [
+            ReportTask(spec=spec, results_dir=results_dir if spec.key in WHOLE_RESULTS else None)
+            for spec, st in by_key.values()
+            if st.stale
+        ]
+
+        def prepare(task: ReportTask) -> ReportTask:
+            if task.results_dir is not None:
+                return task
+            d = index.write_slice(task.spec.key, paths.build_dir / "slices" / task.spec.key)
+            return ReportTask(spec=task.spec, results_dir=d)
+
+        outcomes: list = []
+        last_save = time.perf_counter()
+
+        def done(o) -> None:
+            nonlocal last_save
+            spec, st = by_key[o.slug]
+            o.reasons = list(st.reasons)
+            if o.ok:
+                published = {Path(p).resolve() for p in o.published or o.outputs.values()}
+                for p in set(manifest.outputs(st.id)) - published:
+                    with contextlib.suppress(FileNotFoundError):
+                        p.unlink()  # left over from the previous build of this report
+                manifest.record(st, sorted(published), o.seconds)
+                shutil.rmtree(paths.build_dir / "slices" / spec.key, ignore_errors=True)
+                with contextlib.suppress(FileNotFoundError):  # an older failure, now fixed
+                    (paths.build_dir / "failed" / f"{spec.key}.ipynb").unlink()
+            else:
+                manifest.forget(st.id)
+            outcomes.append(o)
+            if time.perf_counter() - last_save > 30:
+                manifest.save(inp.env)
+                last_save = time.perf_counter()
+            if progress:
+                progress(o)
+
+        for spec, st in by_key.values():
+            if not st.stale:
+                o = AreaOutcome(
+                    spec.key,
+                    True,
+                    outputs={"html": st.outputs[0], "pdf": st.outputs[1]},
+                    published=manifest.outputs(st.id),
+                    cached=True,
+                )
+                outcomes.append(o)
+                if progress:
+                    progress(o)
+        try:
+            run_reports(
+                tasks,
+                paths=paths,
+                engine=engine_name,
+                execution=execution,
+                notebooks=notebooks,
+                jobs=jobs,
+                scheduler=scheduler,
+                on_done=done,
+                prepare=prepare,
+            )
+        finally:
+            manifest.save(inp.env)
+
+        # Index
+        from indicators.site import write_index
+
+        idx = index_step_plan(inp)
+        idx.reasons = manifest.reasons(idx, inp.env, force)
+        steps.append(idx)
+        if idx.stale:
+            ti = time.perf_counter()
+            write_index(paths.output_dir, areas, results_dir)
+            manifest.record(idx, idx.outputs, time.perf_counter() - ti)
+        manifest.save(inp.env)
+    outcomes.sort(key=lambda o: o.slug)
+    own = peak_rss_mb()[0]
+    workers = max([o.peak_rss_mb for o in outcomes if not o.cached] or [0.0])
+    return BuildResult(steps, outcomes, False, time.perf_counter() - t0, own, max(workers, 0.0))
+
+
+def _index_dry(inp: Inputs, steps: list[Step], manifest: Manifest) -> Step:
+    """In a dry run the index is rebuilt when any report is (its listing may change)."""
+    idx = Step(id="index", name="index", inputs={})
+    if any(s.stale for s in steps if s.id.startswith("report:")):
+        idx.reasons = ["reports rebuilt"]
+    elif manifest.entry("index") is None:
+        idx.reasons = ["not built before"]
+    return idx

@@ -1,0 +1,238 @@
+"""Run report tasks: in this process, on local worker processes, or on a Dask cluster.
+
+A task is one report (:class:`ReportTask`): its spec and the results directory
+it reads (its own slice). Every task renders in its own temporary work dir
+(:func:`indicators.pipeline.build_report`), so tasks share no state and can
+run in any order (quarto-cli #6116, #5861). A failed task never stops the
+others: it comes back as a failed :class:`~indicators.pipeline.AreaOutcome`
+with the path of its failed notebook and audit record, also when the worker
+process itself died.
+
+Backends:
+
+- ``jobs=1``: in this process (warm after the first report).
+- ``jobs=N``: ``N`` local worker processes (default: all cores) that import the
+  libraries once (:func:`indicators.warm.warm_up`) and run many reports each;
+  they fork from a ``forkserver`` that preloaded the libraries.
+- ``scheduler=ADDRESS``: the same tasks on a Dask distributed cluster
+  (``dask.distributed.Client(ADDRESS)``); ``scheduler="local"`` starts a
+  :class:`~dask.distributed.LocalCluster` with ``jobs`` single-threaded worker
+  processes. Workers must see the project, build and output directories at the
+  same paths (a shared filesystem), as papermill-on-Dask setups also assume.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from indicators.exceptions import IndicatorsError
+
+
+@dataclass(frozen=True)
+class ReportTask:
+    """One report to build: what (spec) and from which results directory."""
+
+    spec: object  # indicators.pipeline.ReportSpec
+    results_dir: Path | None  # None: filled in by ``prepare`` just before the task is sent
+
+
+#: Tasks in flight per worker: enough to keep workers busy, few enough that the
+#: per-task inputs (results slices), prepared just before sending, stay few.
+WINDOW_PER_WORKER = 2
+
+
+def default_jobs() -> int:
+    """All cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def run_report(
+    task: ReportTask, paths, engine: str, execution: str = "warm", notebooks: bool = False
+):
+    """Build one report (in whatever process this runs); never raises for a report error."""
+    from indicators.pipeline import build_report
+
+    if execution == "warm":
+        from indicators.warm import warm_up
+
+        warm_up()
+    t = time.perf_counter()
+    outcome = build_report(
+        task.spec, paths, task.results_dir, engine, keep_notebook=notebooks, execution=execution
+    )
+    outcome.seconds = time.perf_counter() - t
+    from indicators.cache import peak_rss_mb
+
+    outcome.peak_rss_mb = peak_rss_mb()[0]
+    return outcome
+
+
+def _context():
+    """Workers fork from a small server process that has the libraries imported.
+
+    ``forkserver`` rather than ``fork``: workers do not inherit the build
+    process's memory (the compute results) or its threads, and they still
+    start with pandas, matplotlib and the toolkit imported, once.
+    """
+    import multiprocessing as mp
+
+    from indicators.warm import WARM_MODULES
+
+    if "forkserver" not in mp.get_all_start_methods():
+        return None  # the platform default (spawn on Windows and macOS)
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["indicators.warm", *WARM_MODULES])
+    return ctx
+
+
+def _lost(task: ReportTask, paths, exc: BaseException):
+    """Outcome of a task whose worker failed outside the report (crash, lost worker)."""
+    from indicators.pipeline import AreaOutcome
+
+    key = task.spec.key
+    audit = Path(paths.build_dir) / "audit" / f"{key}.json"
+    failed = Path(paths.build_dir) / "failed" / f"{key}.ipynb"
+    return AreaOutcome(
+        key,
+        False,
+        error=f"worker failed: {type(exc).__name__}: {exc}".strip(),
+        notebook=failed if failed.exists() else None,
+        audit=audit if audit.exists() else None,
+    )
+
+
+def run_reports(
+    tasks: list[ReportTask],
+    *,
+    paths,
+    engine: str,
+    execution: str = "warm",
+    notebooks: bool = False,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    on_done: Callable | None = None,
+    prepare: Callable[[ReportTask], ReportTask] | None = None,
+) -> list:
+    """Run every task; returns their outcomes (failed ones included), calling ``on_done``.
+
+    ``prepare(task)`` runs here, just before a task is sent, and returns the
+    task to send (the build writes the task's results slice then), so only the
+    inputs of the tasks in flight exist at any time.
+    """
+    outcomes: list = []
+
+    def done(o) -> None:
+        outcomes.append(o)
+        if on_done:
+            on_done(o)
+
+    def ready(task: ReportTask) -> ReportTask:
+        return prepare(task) if prepare else task
+
+    if not tasks:
+        return outcomes
+    if scheduler:
+        _run_dask(tasks, scheduler, paths, engine, execution, notebooks, jobs, done, ready)
+        return outcomes
+    jobs = max(1, min(jobs or default_jobs(), len(tasks)))
+    if jobs == 1:
+        for task in tasks:
+            done(run_report(ready(task), paths, engine, execution, notebooks))
+        return outcomes
+    from indicators.warm import warm_up
+
+    init = warm_up if execution == "warm" else None
+    todo = iter(tasks)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=init) as ex:
+        running: dict = {}
+
+        def fill() -> None:
+            while len(running) < jobs * WINDOW_PER_WORKER:
+                task = next(todo, None)
+                if task is None:
+                    return
+                task = ready(task)
+                running[ex.submit(run_report, task, paths, engine, execution, notebooks)] = task
+
+        fill()
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                task = running.pop(fut)
+                try:
+                    o = fut.result()
+                except Exception as exc:  # a worker died (e.g. out of memory)
+                    o = _lost(task, paths, exc)
+                done(o)
+            fill()
+    return outcomes
+
+
+def _run_dask(tasks, scheduler, paths, engine, execution, notebooks, jobs, done, ready) -> None:
+    try:
+        from dask.distributed import Client, LocalCluster
+        from dask.distributed import as_completed as dask_completed
+    except ImportError as exc:
+        raise IndicatorsError("--scheduler needs Dask: pip install 'dask[distributed]'") from exc
+    cluster = None
+    if scheduler == "local":
+        cluster = LocalCluster(
+            n_workers=jobs or default_jobs(),
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        )
+        target = cluster
+    else:
+        target = scheduler
+    try:
+        with Client(target) as client:
+            if execution == "warm":
+                from indicators.warm import warm_up
+
+                client.run(warm_up)  # imports once on every worker, in parallel
+            window = max(1, sum(client.nthreads().values())) * WINDOW_PER_WORKER
+            todo = iter(tasks)
+            by_key: dict = {}
+            queue = dask_completed()
+
+            def fill() -> None:
+                while len(by_key) < window:
+                    task = next(todo, None)
+                    if task is None:
+                        return
+                    task = ready(task)
+                    fut = client.submit(
+                        run_report,
+                        task,
+                        paths,
+                        engine,
+                        execution,
+                        notebooks,
+                        key=f"report-{task.spec.key}-{os.getpid()}-{time.monotonic_ns()}",
+                        pure=False,
+                    )
+                    by_key[fut.key] = task
+                    queue.add(fut)
+
+            fill()
+            for fut in queue:
+                task = by_key.pop(fut.key)
+                try:
+                    o = fut.result()
+                except Exception as exc:  # lost worker, unpicklable error, ...
+                    o = _lost(task, paths, exc)
+                done(o)
+                fill()
+    finally:
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,348 @@
+"""Incremental builds (indicators.cache): keys, slices, manifest, and what gets rebuilt.
+
+The DAG tests run the real compute step on a three-gemeente subset of the demo
+data and replace only the per-report step (notebook + render) by a stub that
+writes placeholder outputs; the integration test at the end builds for real.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from indicators import cache
+from indicators.cache import Manifest, ResultsIndex, Step, code_closure, imports_in_source
+from indicators.pipeline import AreaOutcome, Paths
+
+GEMEENTEN = ["GM0917", "GM0928", "GM0981"]  # Heerlen, Kerkrade, Vaals
+AREAS = ["heerlen-noord", "kerkrade-oost", "gemeente-heerlen", "gemeente-vaals"]
+
+
+# --------------------------------------------------------------------------- keys and code
+
+
+def test_step_key_depends_on_every_input_and_the_step():
+    base = cache.step_key("report:a", {"x": "1", "y": "2"})
+    assert cache.step_key("report:a", {"y": "2", "x": "1"}) == base  # order does not matter
+    assert cache.step_key("report:a", {"x": "1", "y": "3"}) != base
+    assert cache.step_key("report:b", {"x": "1", "y": "2"}) != base
+
+
+def test_imports_in_source_resolves_relative_imports():
+    found = imports_in_source(
+        "from .charts import save\nfrom . import tables", "indicators.present"
+    )
+    assert found == {"indicators.present", "indicators.present.charts", "indicators.present.tables"}
+
+
+def test_code_closure_follows_imports_but_stops_at_the_compute_layer():
+    files = {
+        str(p.relative_to(cache.PACKAGE_DIR)) for p in code_closure(["indicators.store"]).values()
+    }
+    assert {"store.py", "config.py", "__init__.py"} <= files
+    assert "compute.py" not in files  # its effect reaches reports through the hashed results
+    charts = code_closure(["indicators.present.area"])
+    assert "indicators.present.charts" in charts and "indicators.present" in charts
+
+
+# --------------------------------------------------------------------------- project fixture
+
+
+def _stub_report(calls: list[str], fail: set[str] = frozenset()):
+    """Stand-in for pipeline.build_report: records the call, writes placeholder outputs."""
+
+    def build_report(spec, paths, results_dir, engine="auto", keep_notebook=True, execution="warm"):
+        calls.append(spec.key)
+        if spec.key in fail:
+            return AreaOutcome(spec.key, False, error="stub failure")
+        dest = paths.output_dir / spec.dest
+        dest.mkdir(parents=True, exist_ok=True)
+        files = [dest / "index.html", dest / spec.pdf_name]
+        for f in files:
+            f.write_text(f"{spec.key} from {Path(results_dir).name}\n", encoding="utf-8")
+        return AreaOutcome(
+            spec.key, True, outputs={"html": files[0], "pdf": files[1]}, published=files
+        )
+
+    return build_report
+
+
+@pytest.fixture(scope="module")
+def built_project(tmp_path_factory):
+    """A subset project built once (real compute step, stubbed reports)."""
+    from indicators.scale import subset
+
+    root = tmp_path_factory.mktemp("project")
+    subset(root, GEMEENTEN, AREAS, comparisons=False)
+    mp = pytest.MonkeyPatch()
+    mp.setattr("indicators.pipeline.build_report", _stub_report([]))
+    try:
+        result = cache.build(paths=_paths(root), engine="builtin", jobs=1)
+    finally:
+        mp.undo()
+    assert not result.failed
+    return root
+
+
+def _paths(root: Path) -> Paths:
+    return Paths.default(
+        data_dir=root / "data",
+        params_dir=root / "params",
+        build_dir=root / "build",
+        output_dir=root / "out",
+    )
+
+
+@pytest.fixture
+def project(built_project, tmp_path, monkeypatch):
+    """A copy of the built project (the manifest is relocatable) and the list of reports built."""
+    root = tmp_path / "p"
+    shutil.copytree(built_project, root)
+    calls: list[str] = []
+    monkeypatch.setattr("indicators.pipeline.build_report", _stub_report(calls))
+    return root, calls
+
+
+def _rebuild(root: Path, **kw) -> cache.BuildResult:
+    return cache.build(paths=_paths(root), engine="builtin", jobs=1, **kw)
+
+
+def _reasons(result: cache.BuildResult) -> dict[str, list[str]]:
+    return {s.name: s.reasons for s in result.steps if s.stale}
+
+
+def _edit_observation(root: Path, unit: str) -> None:
+    """Lower the first non-zero numerator of ``unit`` by one."""
+    path = root / "data" / "observations.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        f = line.split(",")
+        if f[0] == unit and f[3] not in ("", "0"):
+            f[3] = str(int(float(f[3])) - 1)
+            lines[i] = ",".join(f)
+            break
+    else:
+        raise AssertionError(f"no numerator for {unit}")
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- the DAG
+
+
+def test_first_build_built_everything(built_project):
+    manifest = Manifest(built_project / "build" / "cache" / "manifest.json")
+    assert set(manifest.steps) == {"compute", "index"} | {
+        f"report:{k}" for k in [*AREAS, "provincie", "enquete-arbeidsmigranten"]
+    }
+
+
+def test_second_build_rebuilds_nothing(project):
+    root, calls = project
+    result = _rebuild(root)
+    assert calls == []
+    assert result.rebuilt == []
+    assert all(o.ok and o.cached for o in result.outcomes)
+
+
+def test_touching_files_without_changing_them_rebuilds_nothing(project):
+    root, calls = project
+    for f in [root / "params" / "heerlen-noord.yml", root / "data" / "observations.csv"]:
+        f.touch()
+    assert _rebuild(root).rebuilt == [] and calls == []
+
+
+def test_changing_one_params_file_rebuilds_that_area_and_the_province(project):
+    root, calls = project
+    f = root / "params" / "kerkrade-oost.yml"
+    f.write_text(f.read_text(encoding="utf-8") + "# herzien\n", encoding="utf-8")
+    result = _rebuild(root)
+    assert sorted(calls) == ["kerkrade-oost", "provincie"]
+    reasons = _reasons(result)
+    assert reasons["kerkrade-oost"] == ["params/kerkrade-oost.yml changed"]
+    assert "params/kerkrade-oost.yml changed" in reasons["provincie"]
+    assert "compute" in reasons  # the areas' numbers are recomputed, all at once
+
+
+def test_data_changes_rebuild_only_the_reports_whose_slice_changed(project):
+    """A buurt rebuilds the areas that contain it; a gemeente every report that shows it."""
+    root, calls = project
+    _edit_observation(root, "BU09280101")  # a buurt in Kerkrade-Oost
+    _edit_observation(root, "GM0917")  # Heerlen: itself, and benchmark of Heerlen-Noord
+    result = _rebuild(root)
+    assert sorted(calls) == ["gemeente-heerlen", "heerlen-noord", "kerkrade-oost", "provincie"]
+    reasons = _reasons(result)
+    assert reasons["kerkrade-oost"] == ["results for kerkrade-oost changed"]
+    assert reasons["heerlen-noord"] == ["results for GM0917 changed"]
+    assert "gemeente-vaals" not in reasons
+    assert "data/observations.csv changed" in reasons["provincie"]
+
+
+def test_a_missing_output_rebuilds_only_that_report(project):
+    root, calls = project
+    (root / "out" / "areas" / "gemeente-vaals" / "gemeente-vaals.pdf").unlink()
+    result = _rebuild(root)
+    assert calls == ["gemeente-vaals"]
+    assert _reasons(result)["gemeente-vaals"][0].startswith("output missing:")
+
+
+def test_an_edited_output_is_rebuilt(project):
+    root, calls = project
+    (root / "out" / "areas" / "gemeente-vaals" / "index.html").write_text("edited by hand\n")
+    result = _rebuild(root)
+    assert calls == ["gemeente-vaals"]
+    assert _reasons(result)["gemeente-vaals"][0].startswith("output changed:")
+
+
+def test_dry_run_lists_what_would_be_rebuilt_and_changes_nothing(project):
+    root, calls = project
+    _edit_observation(root, "BU09170101")
+    manifest = (root / "build" / "cache" / "manifest.json").read_bytes()
+    result = _rebuild(root, dry_run=True)
+    assert calls == []
+    assert (root / "build" / "cache" / "manifest.json").read_bytes() == manifest
+    assert {s.name for s in result.rebuilt} == {"compute", "heerlen-noord", "provincie", "index"}
+    assert "heerlen-noord: results for heerlen-noord changed" in result.lines()
+
+
+def test_a_failed_report_is_rebuilt_next_time(project, monkeypatch):
+    root, calls = project
+    (root / "out" / "areas" / "heerlen-noord" / "index.html").unlink()
+    monkeypatch.setattr(
+        "indicators.pipeline.build_report", _stub_report(calls, fail={"heerlen-noord"})
+    )
+    assert [o.slug for o in _rebuild(root).failed] == ["heerlen-noord"]
+    monkeypatch.setattr("indicators.pipeline.build_report", _stub_report(calls))
+    calls.clear()
+    assert _reasons(_rebuild(root))["heerlen-noord"] == ["not built before"]
+    assert calls == ["heerlen-noord"]
+
+
+def test_comparison_areas_are_part_of_an_areas_slice(project):
+    root, _ = project
+    index = ResultsIndex(root / "build" / "compute")
+    assert index.entities("heerlen-noord", "benchmarks") == [
+        "heerlen-noord",
+        "GM0917",
+        "PV31",
+        "NL01",
+    ]
+    assert index.entities("heerlen-noord", "comparisons") == ["heerlen-noord"]  # none in subset
+
+
+# --------------------------------------------------------------------------- slices
+
+
+def test_a_slice_gives_the_notebook_the_same_frames_as_the_full_results(project, tmp_path):
+    """Same rows, values and dtypes (empty text columns aside) for every area."""
+    from indicators.present.area import select_area
+    from indicators.store import load_results
+
+    root, _ = project
+    full_dir = root / "build" / "compute"
+    index, full = ResultsIndex(full_dir), load_results(full_dir)
+    for slug in AREAS:
+        part = load_results(index.write_slice(slug, tmp_path / slug))
+        a, b = select_area(full, slug), select_area(part, slug)
+        for name in ("summary", "values"):
+            fa, fb = (
+                getattr(a, name).reset_index(drop=True),
+                getattr(b, name).reset_index(drop=True),
+            )
+            text = [c for c in fa.columns if not pd.api.types.is_numeric_dtype(fa[c])]
+            pd.testing.assert_frame_equal(
+                fa.astype(dict.fromkeys(text, object)), fb.astype(dict.fromkeys(text, object))
+            )
+        assert (a.name, a.gemeente, a.kind) == (b.name, b.gemeente, b.kind)
+
+
+def test_a_slice_holds_only_the_areas_rows_and_its_benchmarks(project, tmp_path):
+    root, _ = project
+    index = ResultsIndex(root / "build" / "compute")
+    d = index.write_slice("heerlen-noord", tmp_path / "s")
+    values = pd.read_csv(d / "values.csv")
+    assert set(values["area"]) == {"heerlen-noord", "GM0917", "PV31", "NL01"}
+    assert (d / "meta.json").exists()
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+def test_manifest_names_changed_code_files(tmp_path):
+    m = Manifest(tmp_path / "m.json")
+    old = Step("report:a", "a", {"code": "1", "params/a.yml": "x"}, code={"src/p.py": "s1"})
+    m.record(old, [], 0.1)
+    new = Step("report:a", "a", {"code": "2", "params/a.yml": "x"}, code={"src/p.py": "s2"})
+    assert m.reasons(new, env={}) == ["code changed: src/p.py"]
+
+
+def test_force_makes_an_up_to_date_step_stale(tmp_path):
+    m = Manifest(tmp_path / "m.json")
+    st = Step("report:a", "a", {"k": "v"})
+    m.record(st, [], 0.1)
+    assert m.reasons(st, env={}) == []
+    assert m.reasons(st, env={}, force=True) == ["--force"]
+
+
+def test_manifest_survives_a_save_and_load(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "index.html").write_text("x")
+    m = Manifest(tmp_path / "m.json", output_dir=out)
+    st = Step("report:a", "a", {"k": "v"}, outputs=[out / "index.html"])
+    m.record(st, [out / "index.html"], 0.1)
+    m.save({"python": "3"})
+    again = Manifest(tmp_path / "m.json", output_dir=out)
+    assert again.reasons(st, env={}) == []
+    assert list(again.entry("report:a")["outputs"]) == ["output:index.html"]
+
+
+def test_only_one_build_at_a_time_per_build_dir(tmp_path):
+    with cache.build_lock(tmp_path), pytest.raises(cache.CacheError, match="another build"):
+        with cache.build_lock(tmp_path):
+            pass
+
+
+# --------------------------------------------------------------------------- real builds
+
+
+@pytest.mark.integration
+def test_real_builds_are_incremental(tmp_path):
+    """Build for real twice: the second run rebuilds nothing and is much faster; then
+    changing one params file rebuilds exactly that area and the province."""
+    from indicators.scale import subset
+
+    subset(tmp_path, GEMEENTEN, ["heerlen-noord", "gemeente-vaals"], comparisons=False)
+    paths = _paths(tmp_path)
+
+    def run():
+        t = time.perf_counter()
+        r = cache.build(paths=paths, engine="builtin", jobs=2)
+        assert not r.failed, [(o.slug, o.error) for o in r.failed]
+        return r, time.perf_counter() - t
+
+    first, t_first = run()
+    assert {o.slug for o in first.outcomes if not o.cached} == {
+        "heerlen-noord",
+        "gemeente-vaals",
+        "provincie",
+        "enquete-arbeidsmigranten",
+    }
+    second, t_second = run()
+    assert second.rebuilt == []
+    assert t_second < 0.25 * t_first, (t_first, t_second)
+    f = paths.params_dir / "gemeente-vaals.yml"
+    f.write_text(f.read_text(encoding="utf-8").replace("Gemeente Vaals", "Grensgemeente-Vaals"))
+    third, _ = run()
+    assert {o.slug for o in third.outcomes if not o.cached} == {"gemeente-vaals", "provincie"}
+    assert [line.split(":")[0] for line in third.lines()] == [
+        "compute",
+        "provincie",
+        "gemeente-vaals",
+        "index",
+    ]
+    html = (paths.output_dir / "areas/gemeente-vaals/index.html").read_text(encoding="utf-8")
+    assert "Grensgemeente-Vaals" in html

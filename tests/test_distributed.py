@@ -1,0 +1,159 @@
+"""Report tasks on local workers and on a Dask cluster (indicators.distributed).
+
+The tasks are real (notebook execution, render, publish) but use a tiny notebook
+and template, so the tests are about scheduling, isolation and failures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from indicators.distributed import ReportTask, run_reports
+from indicators.pipeline import Paths, ReportSpec
+
+NOTEBOOK = """\
+from pathlib import Path
+
+if area == "kapot":
+    raise RuntimeError("opzettelijk kapot")
+out = Path(fragments_dir)
+out.mkdir(parents=True, exist_ok=True)
+(out / "body.md").write_text(f"Rapport voor **{area}**.\\n", encoding="utf-8")
+"""
+TEMPLATE = """\
+---
+lang: nl
+---
+
+# Inhoud
+
+{{< include _fragments/body.md >}}
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path) -> tuple[Paths, list[ReportTask]]:
+    """A project with a tiny notebook and template, and tasks for three reports."""
+    params = new_code_cell('area = ""\nresults_dir = ""\nfragments_dir = ""')
+    params.metadata["tags"] = ["parameters"]
+    nb = new_notebook(
+        cells=[params, new_code_cell(NOTEBOOK)],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
+    (tmp_path / "analysis").mkdir()
+    (tmp_path / "reports").mkdir()
+    nbformat.write(nb, str(tmp_path / "analysis" / "tiny.ipynb"))
+    (tmp_path / "reports" / "tiny.qmd").write_text(TEMPLATE, encoding="utf-8")
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "meta.json").write_text(json.dumps({"provenance": {"synthetic": True}}))
+    paths = Paths(
+        root=tmp_path,
+        data_dir=tmp_path / "data",
+        params_dir=tmp_path / "params",
+        build_dir=tmp_path / "build",
+        output_dir=tmp_path / "out",
+    )
+    tasks = [
+        ReportTask(
+            ReportSpec(
+                key=key,
+                notebook="analysis/tiny.ipynb",
+                template="reports/tiny.qmd",
+                parameters={"area": key},
+                dest=f"areas/{key}",
+                pdf_name=f"{key}.pdf",
+                title=f"Rapport {key}",
+                subtitle="Test",
+                area_name=key,
+            ),
+            results,
+        )
+        for key in ("een", "kapot", "twee")
+    ]
+    return paths, tasks
+
+
+def _check(paths: Paths, outcomes: list) -> dict:
+    by = {o.slug: o for o in outcomes}
+    assert sorted(by) == ["een", "kapot", "twee"]
+    for key in ("een", "twee"):  # the failure did not stop the others
+        assert by[key].ok, by[key].error
+        html = (paths.output_dir / f"areas/{key}/index.html").read_text(encoding="utf-8")
+        assert f"Rapport voor <strong>{key}</strong>" in html
+        assert (paths.output_dir / f"areas/{key}/{key}.pdf").stat().st_size > 1000
+    bad = by["kapot"]
+    assert not bad.ok and "opzettelijk kapot" in bad.error
+    assert bad.notebook == paths.build_dir / "failed" / "kapot.ipynb" and bad.notebook.exists()
+    assert json.loads(bad.audit.read_text())["ok"] is False
+    assert not (paths.output_dir / "areas/kapot").exists()
+    return by
+
+
+def _work_dirs(paths: Paths, keys=("een", "twee")) -> set[str]:
+    audits = [json.loads((paths.build_dir / "audit" / f"{k}.json").read_text()) for k in keys]
+    return {a["parameters"]["fragments_dir"] for a in audits}
+
+
+def test_in_process_a_failed_report_does_not_stop_the_others(tiny):
+    paths, tasks = tiny
+    done = []
+    outcomes = run_reports(tasks, paths=paths, engine="builtin", jobs=1, on_done=done.append)
+    _check(paths, outcomes)
+    assert done == outcomes
+
+
+def test_local_worker_processes_run_each_report_in_its_own_work_dir(tiny):
+    paths, tasks = tiny
+    by = _check(paths, run_reports(tasks, paths=paths, engine="builtin", jobs=2))
+    assert len(_work_dirs(paths)) == 2
+    pids = {json.loads(by[k].audit.read_text())["pid"] for k in ("een", "twee")}
+    assert os.getpid() not in pids  # ran on the workers, not here
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    distributed = pytest.importorskip("dask.distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    yield cluster
+    cluster.close()
+
+
+def test_dask_cluster_runs_the_same_tasks_and_reports_failures(tiny, dask_cluster):
+    paths, tasks = tiny
+    outcomes = run_reports(
+        tasks, paths=paths, engine="builtin", scheduler=dask_cluster.scheduler_address
+    )
+    by = _check(paths, outcomes)
+    assert len(_work_dirs(paths)) == 2
+    assert all(by[k].peak_rss_mb > 0 for k in ("een", "twee"))
+    pids = {json.loads(by[k].audit.read_text())["pid"] for k in ("een", "twee")}
+    assert os.getpid() not in pids
+
+
+def test_papermill_execution_also_works_on_workers(tiny):
+    paths, tasks = tiny
+    outcomes = run_reports(
+        tasks, paths=paths, engine="builtin", jobs=2, execution="papermill", notebooks=True
+    )
+    _check(paths, outcomes)
+    nb = nbformat.read(str(paths.output_dir / "areas/een/een.ipynb"), 4)
+    assert nb.metadata.papermill.parameters["area"] == "een"
+
+
+def test_no_tasks_is_not_an_error(tiny):
+    paths, _ = tiny
+    assert run_reports([], paths=paths, engine="builtin") == []

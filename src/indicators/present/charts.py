@@ -27,7 +27,7 @@ from indicators.present.formatting import fmt_number  # noqa: E402
 STYLES = {
     "area": {"color": "#000000", "linestyle": "-", "marker": "o", "linewidth": 2.0, "zorder": 5},
     "gemeente": {
-        "color": "#E69F00",
+        "color": "#D55E00",
         "linestyle": "--",
         "marker": "s",
         "linewidth": 1.4,

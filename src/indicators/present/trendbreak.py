@@ -46,7 +46,7 @@ TB_STYLES = {
         "color": "#009E73", "linestyle": ":", "marker": "s", "linewidth": 1.6, "zorder": 3,
         "markerfacecolor": "white", "markersize": 2.6,
     },
-    "projection": {"color": "#E69F00", "linestyle": "", "marker": "D", "zorder": 6},
+    "projection": {"color": "#D55E00", "linestyle": "", "marker": "D", "zorder": 6},
 }  # fmt: skip
 START_LINE = {"color": "#555555", "linewidth": 0.9, "linestyle": (0, (1, 2))}
 # Data break: reddish purple, long dash-dot, drawn between the last old and the first new year.

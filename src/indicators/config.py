@@ -201,6 +201,24 @@ def read_yaml(path: Path) -> Any:
         raise InputError(f"invalid YAML: {problem}", path=str(path), row=line) from None
 
 
+def load_model(path: Path, model: type[BaseModel], *, what: str, on_error=None):
+    """Read a YAML mapping and validate it with a pydantic model.
+
+    The one path by which YAML config enters the package: syntax errors name
+    the line, a non-mapping says what was expected, and validation errors name
+    the file and key (``on_error`` may refine them; default
+    :func:`_format_validation_error`).
+    """
+    path = Path(path)
+    raw = read_yaml(path)
+    if not isinstance(raw, dict):
+        raise InputError(f"expected a mapping of {what}", path=str(path))
+    try:
+        return model.model_validate(raw)
+    except ValidationError as err:
+        raise (on_error or _format_validation_error)(path, err) from None
+
+
 def load_catalogue(path: Path | None = None) -> Catalogue:
     """Load and validate the indicator catalogue.
 
@@ -210,25 +228,13 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
         Defaults to ``data/catalogue/indicators.yml`` in the project root.
     """
     path = Path(path) if path else project_root() / "data" / "catalogue" / "indicators.yml"
-    raw = read_yaml(path)
-    if not isinstance(raw, dict):
-        raise InputError("expected a mapping with keys 'themes' and 'indicators'", path=str(path))
-    try:
-        return Catalogue.model_validate(raw)
-    except ValidationError as err:
-        raise _format_validation_error(path, err) from None
+    return load_model(path, Catalogue, what="'themes' and 'indicators'")
 
 
 def load_area(path: Path) -> AreaParams:
     """Load and validate one params file; the slug must equal the file name."""
     path = Path(path)
-    raw = read_yaml(path)
-    if not isinstance(raw, dict):
-        raise InputError("expected a mapping of area settings", path=str(path))
-    try:
-        area = AreaParams.model_validate(raw)
-    except ValidationError as err:
-        raise _format_validation_error(path, err) from None
+    area = load_model(path, AreaParams, what="area settings")
     if area.slug != path.stem:
         raise InputError(
             f"slug '{area.slug}' must equal the file name '{path.stem}'",

@@ -32,7 +32,7 @@ from pydantic import (
 )
 from pydantic_core import core_schema
 
-from indicators.config import _format_validation_error, project_root, read_yaml
+from indicators.config import _format_validation_error, load_model, project_root
 from indicators.exceptions import InputError
 from indicators.present.formatting import MONTHS_NL, fmt_date
 
@@ -426,13 +426,7 @@ def _input_error(path: Path, err: ValidationError) -> InputError:
 def load_pc_report(path: Path) -> PCReport:
     """Load and validate one P&C file; its name must be ``<year>-<moment>-<product>.yml``."""
     path = Path(path)
-    raw = read_yaml(path)
-    if not isinstance(raw, dict):
-        raise InputError("expected a mapping of P&C report fields", path=str(path))
-    try:
-        report = PCReport.model_validate(raw)
-    except ValidationError as err:
-        raise _input_error(path, err) from None
+    report = load_model(path, PCReport, what="P&C report fields", on_error=_input_error)
     if report.key != path.stem:
         raise InputError(
             f"file name must be '{report.key}.yml' (year-moment-product)",

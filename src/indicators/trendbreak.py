@@ -1086,11 +1086,16 @@ def compute_trendbreak(
     model estimates such as RIVM SMAP) get ``model_estimate = True`` in
     ``gaps``; the report labels them "modelschatting".
 
+    *Missing reference.* If the region or ``NL01`` is not in ``results``
+    (real data without a row for Nederland), there are no gaps; every
+    analysis gets a status row saying so and ``meta["absent_entities"]``
+    lists the missing keys (:func:`indicators.present.trendbreak` says so in
+    the report).
+
     Raises
     ------
     indicators.exceptions.InputError
-        If the region or ``NL01`` is missing from ``results`` or a configured
-        indicator is not in the catalogue.
+        If a configured indicator is not in the catalogue.
     """
     conf = config.confidence
     cat = catalogue.by_id
@@ -1099,9 +1104,10 @@ def compute_trendbreak(
         raise InputError(f"trend-break indicators not in the catalogue: {missing}")
     ids = [s.id for s in config.indicators]
     known = set(results.areas["area"])
-    for key in (config.region, config.national):
-        if key not in known:
-            raise InputError(f"entity '{key}' is not in the computed results")
+    # Real data may lack the reference (e.g. a Limburg-only extract without a
+    # row for Nederland): then there is no gap to compute, and the report says
+    # why instead of the build failing.
+    absent = [key for key in (config.region, config.national) if key not in known]
     targets_areas = sorted(a.slug for a in areas if a.kind in config.area_kinds)
     comparisons = {c for s in targets_areas for c in areas[s].comparison_areas}
     with_comparisons = sorted((set(targets_areas) | comparisons) & known)
@@ -1198,6 +1204,28 @@ def compute_trendbreak(
                     es_rows += es
                 status_rows.append(st)
 
+    if absent:
+        labels = {config.national: "Nederland", config.region: names.get(config.region, "de regio")}
+
+        def why(area: str) -> str:
+            # the region's gap needs the region and NL; an area's gap needs NL only
+            need = (config.region, config.national) if area == config.region else (config.national,)
+            lack = [labels[k] for k in need if k in absent]
+            if not lack:
+                return ""
+            return (
+                f"de gegevens bevatten geen cijfers voor {_join_nl(lack)}, dus er is geen kloof "
+                "te berekenen."
+            )
+
+        for rows, prefix in (
+            (status_rows, "niet te berekenen: "),
+            (target_rows, "Niet te beoordelen: "),
+        ):
+            for row in rows:
+                text = why(row["area"])
+                if row.get("status") == "no_data" and text:
+                    row["status"], row["reason_nl"] = "no_reference", prefix + text
     gaps = gaps_all[gaps_all["area"].isin([e["area"] for e in entities])].copy()
     model = {s.id for s in config.indicators if s.model_estimate}
     gaps["model_estimate"] = gaps["indicator_id"].isin(model)
@@ -1213,5 +1241,5 @@ def compute_trendbreak(
         event_study=_conform("event_study", es_rows),
         status=_conform("status", status_rows),
         breaks=_conform("breaks", break_rows),
-        meta={"config": config.model_dump(mode="json")},
+        meta={"config": config.model_dump(mode="json"), "absent_entities": absent},
     )

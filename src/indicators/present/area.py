@@ -151,10 +151,60 @@ STATUS_SYMBOL = {"Rood": "● Rood", "Oranje": "◐ Oranje", "Groen": "○ Groen
 
 
 def summary_table_md(view: AreaView, catalogue: Catalogue) -> str:
-    """Traffic-light table per theme (markdown)."""
+    """Traffic-light table per theme (markdown), then which indicators the data lack.
+
+    With real data many catalogue indicators (whole themes) can be absent;
+    :func:`data_coverage_md` says which, so a missing chapter is explained.
+    """
     st = theme_status(view.summary, catalogue)
-    st["Status"] = st["Status"].map(STATUS_SYMBOL)
-    return pipe_table(st.drop(columns=["theme"]), align="llrrrrr", name="stoplichten per thema")
+    coverage = data_coverage_md(view, catalogue)
+    if st.empty:
+        table = (
+            f"Voor {escape_md(view.name)} zijn in de gebruikte gegevens geen cijfers beschikbaar."
+        )
+    else:
+        st["Status"] = st["Status"].map(STATUS_SYMBOL)
+        table = pipe_table(
+            st.drop(columns=["theme"]), align="llrrrrr", name="stoplichten per thema"
+        )
+    return table + ("\n\n" + coverage if coverage else "")
+
+
+def data_coverage_md(view: AreaView, catalogue: Catalogue) -> str:
+    """Which catalogue indicators have no figures in the data, and whether Nederland is missing.
+
+    An indicator counts as absent when the data have no row for it for the
+    area, its gemeente, Limburg or Nederland (an indicator published only at a
+    higher level is therefore *not* absent; :func:`_unavailable_note` explains
+    those). Empty when nothing is missing, as with the embedded demo data.
+    """
+    have = set(view.values["indicator_id"]) | set(view.summary["indicator_id"])
+    missing = [i for i in catalogue.indicators if i.id not in have]
+    parts = []
+    if not (view.values["area"] == "NL01").any():
+        parts.append(
+            "De gebruikte gegevens bevatten geen cijfers voor Nederland. Vergelijkingen met "
+            "Nederland en de stoplichten zijn daarom niet te maken (grijs)."
+        )
+    if missing:
+        n, total = len(missing), len(catalogue.indicators)
+        lines = [
+            f"**Niet in de gegevens.** Van de {total} indicatoren in de catalogus "
+            f"{'ontbreekt er 1' if n == 1 else f'ontbreken er {n}'} in de gebruikte gegevens, "
+            f"voor {escape_md(view.name)} en voor de vergelijkingsgebieden. Ze staan niet in dit "
+            "rapport; een thema zonder enige indicator heeft geen hoofdstuk.",
+            "",
+        ]
+        for t in catalogue.themes:
+            labels = [escape_md(i.label_nl) for i in missing if i.theme == t.id]
+            if labels:
+                everything = len(labels) == sum(i.theme == t.id for i in catalogue.indicators)
+                lines.append(
+                    f"- {escape_md(t.label_nl)}{' (hele thema)' if everything else ''}: "
+                    f"{join_nl(labels)}"
+                )
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
 
 
 def priority_table_md(view: AreaView, catalogue: Catalogue, n: int = 6) -> str:
@@ -576,6 +626,11 @@ def intro_md(view: AreaView, description: str, n_units: int) -> str:
     bits = [f"Dit rapport beschrijft **{escape_md(view.name)}** ({kind_txt})."]
     if description:
         bits.append(escape_md(description))
+    pop = population(view)
+    if pop is not None:
+        bits.append(
+            f"Op 1 januari {pop[0]} telde {escape_md(view.name)} {fmt_number(pop[1], 0)} inwoners."
+        )
     if view.kind in ("aandachtswijk", "dorpsaanpak"):
         bits.append(
             f"Het gebied bestaat uit {n_units} CBS-{'buurt' if n_units == 1 else 'buurten'} in de gemeente "
@@ -587,6 +642,27 @@ def intro_md(view: AreaView, description: str, n_units: int) -> str:
                 f"De aanpak startte in {int(view.intervention_start)}; de grafieken markeren dat jaar met een stippellijn."
             )
     return " ".join(bits)
+
+
+POPULATION_INDICATOR = "aandeel_65plus"  # its denominator is the number of inhabitants
+
+
+def population(view: AreaView) -> tuple[int, float] | None:
+    """``(year, inhabitants)`` on 1 January of the latest year with a published count.
+
+    The denominator of :data:`POPULATION_INDICATOR` (all inhabitants), summed
+    over the area's units; ``None`` when the data have no such count.
+    """
+    v = view.values
+    v = v[
+        (v["area"] == view.slug)
+        & (v["indicator_id"] == POPULATION_INDICATOR)
+        & v["denominator"].notna()
+    ]
+    if v.empty:
+        return None
+    last = v.sort_values("period").iloc[-1]
+    return int(last["period"]), float(last["denominator"])
 
 
 def is_nan(x) -> bool:

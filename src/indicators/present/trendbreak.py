@@ -67,6 +67,24 @@ def _settings(tb: TrendBreakResults, catalogue: Catalogue) -> dict:
     return cfg
 
 
+def _absent_md(tb: TrendBreakResults, cfg: dict, area: str | None = None) -> str:
+    """Why there is no gap at all: the data have no figures for Nederland (or the region).
+
+    ``area`` is an area slug (its gap needs Nederland only); ``None`` is the region.
+    """
+    absent = tb.meta.get("absent_entities") if isinstance(tb.meta, dict) else None
+    need = [cfg["national"]] if area else [cfg["region"], cfg["national"]]
+    lack = [k for k in need if k in (absent or [])]
+    if not lack:
+        return ""
+    names = ["Nederland" if k == cfg["national"] else escape_md(_name(tb, k)) for k in lack]
+    return (
+        f"De gebruikte gegevens bevatten geen cijfers voor {join_nl(names)}. Zonder die "
+        "vergelijkingscijfers is er geen kloof te berekenen, dus ook geen trendbreukanalyse en "
+        "geen oordeel over het doel.\n"
+    )
+
+
 def _specs(cfg: dict, catalogue: Catalogue) -> list[dict]:
     """Configured indicators that are in the catalogue, with labels and formats."""
     out = []
@@ -497,6 +515,9 @@ def province_trendbreak_md(
     programme = escape_md(cfg.get("programme", "Trendbreuk"))
     specs = _specs(cfg, catalogue)
     parts = [f"## {programme}: wordt de achterstand kleiner?\n"]
+    absent = _absent_md(tb, cfg)
+    if absent:
+        return "\n".join([*parts, absent])
     parts.append(
         f"Sinds {start} werken overheden en partners in {rname} aan een trendbreuk: in {target} "
         f"moet {share} van de achterstand in gezondheid en kansen ten opzichte van de rest van "
@@ -733,7 +754,10 @@ def area_trendbreak_md(
         "ingelopen, als de trend sinds dat jaar doorzet?\n"
     )
     if not avail:
-        parts.append(f"Geen van de indicatoren is op het niveau van {name} beschikbaar.\n")
+        parts.append(
+            _absent_md(tb, cfg, area_slug)
+            or f"Geen van de indicatoren is op het niveau van {name} beschikbaar.\n"
+        )
         return "\n".join(parts)
     rows, reasons = [], []
     for s in avail:

@@ -1,0 +1,178 @@
+"""End to end on real data: CBS KWB 2019 -> import -> build-tables -> `indicators build` -> HTML+PDF.
+
+The reference figures are computed here directly from the raw CBS file with
+plain pandas (filter the 31 Limburg GM codes, sum), never through the
+toolkit. The file is the national extract (355 municipalities), so the
+region filter of ``build-tables`` is checked too.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from indicators.cli import app
+from tests.conftest import SHARED, write
+
+KWB_DIR = SHARED / "realdata" / "cbs_kwb2019_gemeenten"
+NATIONAL = KWB_DIR / "kwb2019_gemeenten.csv"
+LIMBURG_EXTRACT = KWB_DIR / "kwb2019_limburg_gemeenten.csv"
+URL = (
+    "https://github.com/ujjwalx/dsa2022/blob/6e65c95c96b707b1ab2f53365074e9fb3467531c/kwb-2019.csv"
+)
+# Limburg's 31 municipalities in 2019 (../shared/DESIGN.md), typed here on purpose
+# rather than read from data/mappings/provinces.yml.
+LIMBURG_2019 = (
+    "GM0882 GM0888 GM0889 GM0893 GM0899 GM0907 GM0917 GM0928 GM0935 GM0938 GM0944 GM0946 "
+    "GM0957 GM0965 GM0971 GM0981 GM0983 GM0984 GM0986 GM0988 GM0994 GM1507 GM1640 GM1641 "
+    "GM1669 GM1711 GM1729 GM1883 GM1894 GM1903 GM1954"
+).split()
+REPORTS = ["limburg", "gemeente-heerlen", "gemeente-beekdaelen"]
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not NATIONAL.exists(), reason="../shared is not available"),
+]
+
+runner = CliRunner()
+
+
+def _cli(*args: str):
+    res = runner.invoke(app, list(args))
+    assert res.exit_code == 0, (res.output, res.exception)
+    return res
+
+
+def _params(d: Path) -> Path:
+    write(
+        d / "limburg.yml",
+        "slug: limburg\nname: Limburg\nkind: provincie\nmunicipality: null\nunits: [PV31]\n"
+        "intervention_start: 2024\n",
+    )
+    write(
+        d / "gemeente-heerlen.yml",
+        "slug: gemeente-heerlen\nname: Heerlen\nkind: gemeente\nmunicipality: GM0917\n"
+        "units: [GM0917]\ncomparison_areas: [gemeente-beekdaelen]\nintervention_start: 2024\n",
+    )
+    write(
+        d / "gemeente-beekdaelen.yml",
+        "slug: gemeente-beekdaelen\nname: Beekdaelen\nkind: gemeente\nmunicipality: GM1954\n"
+        "units: [GM1954]\nintervention_start: 2024\n",
+    )
+    return d
+
+
+@pytest.fixture(scope="module")
+def reference() -> pd.DataFrame:
+    """The raw file itself, read with pandas only."""
+    df = pd.read_csv(NATIONAL, dtype={"unique_id": str})
+    return df[df["unique_id"].isin(LIMBURG_2019)]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("realdata-report")
+    raw, processed = tmp / "raw", tmp / "processed"
+    _cli(
+        "data", "import", str(NATIONAL), "--source", "cbs-kwb-csv", "--url", URL,
+        "--raw-dir", str(raw), "--date", "2025-11-24",
+    )  # fmt: skip
+    _cli(
+        "data", "build-tables", "--name", "limburg", "--region", "limburg",
+        "--raw-dir", str(raw), "--out-dir", str(processed),
+    )  # fmt: skip
+    args = ["build", "--engine", "builtin", "--jobs", "1", "--no-province"]
+    for slug in REPORTS:
+        args += ["--area", slug]
+    res = _cli(
+        *args, "--data-dir", str(processed / "limburg"), "--params-dir", str(_params(tmp / "p")),
+        "--build-dir", str(tmp / "build"), "--output-dir", str(tmp / "out"),
+    )  # fmt: skip
+    return tmp / "out", processed / "limburg", res.output
+
+
+def _text(path: Path) -> str:
+    t = path.read_text(encoding="utf-8")
+    t = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", t, flags=re.S)
+    t = html.unescape(re.sub(r"<[^>]+>", " ", t))
+    return re.sub(r"\s+", " ", t)
+
+
+def _pdf_text(path: Path) -> str:
+    return re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in PdfReader(path).pages))
+
+
+def _nl(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def test_reference_file_has_31_limburg_municipalities(reference):
+    assert len(reference) == 31
+    # the Limburg extract next to it holds the same 31 rows
+    ext = pd.read_csv(LIMBURG_EXTRACT, dtype={"unique_id": str})
+    assert ext["population"].sum() == reference["population"].sum()
+
+
+def test_every_report_renders_to_html_and_pdf(built):
+    out, _, _ = built
+    for slug in REPORTS:
+        d = out / "areas" / slug
+        assert (d / "index.html").stat().st_size > 10_000
+        assert (d / f"{slug}.pdf").read_bytes()[:5] == b"%PDF-"
+    assert (out / "index.html").exists()
+
+
+def test_limburg_population_total_equals_the_sum_in_the_file(built, reference):
+    out, processed, _ = built
+    total = int(reference["population"].sum())
+    over65 = int(reference["b_65_oo"].sum())
+    d = out / "areas" / "limburg"
+    # shown in the report text (HTML and PDF)
+    assert f"telde Limburg {_nl(total)} inwoners" in _text(d / "index.html")
+    assert _nl(total) in _pdf_text(d / "limburg.pdf")
+    # derived: the report's own download of its values
+    vals = pd.read_csv(d / "downloads" / "limburg-waarden.csv", na_values=".")
+    row = vals[(vals["indicator_id"] == "aandeel_65plus") & (vals["period"] == 2019)].iloc[0]
+    assert row["denominator"] == total
+    assert row["numerator"] == over65
+    assert row["value"] == pytest.approx(over65 / total * 100, rel=1e-5)
+    assert pd.isna(row["lower_ci"])  # a complete count has no sampling interval
+    # and the tidy table the build read
+    obs = pd.read_csv(processed / "observations.csv", dtype={"unit_code": str})
+    pv = obs[(obs["unit_code"] == "PV31") & (obs["indicator_id"] == "aandeel_65plus")]
+    assert pv["denominator"].item() == total
+
+
+def test_gemeente_reports_show_their_own_population(built, reference):
+    out, _, _ = built
+    pop = reference.set_index("unique_id")["population"]
+    heerlen = _text(out / "areas" / "gemeente-heerlen" / "index.html")
+    assert f"telde Heerlen {_nl(int(pop['GM0917']))} inwoners" in heerlen
+    beekdaelen = _text(out / "areas" / "gemeente-beekdaelen" / "index.html")
+    assert f"telde Beekdaelen {_nl(int(pop['GM1954']))} inwoners" in beekdaelen
+
+
+def test_report_states_which_indicators_the_real_data_lack(built):
+    out, _, _ = built
+    for slug in REPORTS:
+        t = _text(out / "areas" / slug / "index.html")
+        assert "Niet in de gegevens." in t
+        assert "ontbreken er 36 in de gebruikte gegevens" in t
+        assert "Veiligheid (hele thema): Geregistreerde misdrijven" in t
+        assert "Bevolking (context): Ingeschreven arbeidsmigranten" in t
+        assert "geen cijfers voor Nederland" in t
+        # real data: no synthetic-data warning
+        assert "Synthetische demonstratiegegevens" not in t
+
+
+def test_report_has_no_chapter_for_a_theme_without_data(built):
+    out, _, _ = built
+    t = _text(out / "areas" / "gemeente-heerlen" / "index.html")
+    assert "Bevolking (context): laatste waarden" in t
+    assert "Veiligheid: laatste waarden" not in t

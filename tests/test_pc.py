@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from indicators.exceptions import InputError
+from indicators.exceptions import ArgumentError, InputError
 from indicators.pc import (
     PCReport,
     StatusRules,
+    apply_register,
     assess,
     load_pc,
     load_pc_report,
@@ -436,3 +437,220 @@ def test_load_pc_product_names_agree(tmp_path):
     _write(tmp_path, other, name="2024-najaarsnota-2.2.1.yml")
     with pytest.raises(InputError, match="key 'product.name'"):
         load_pc(tmp_path)
+
+
+# --------------------------------------------------------------------------- register
+
+
+def _inputs(
+    n_project: int = 27,
+    n_grants: int = 50,
+    *,
+    as_of: str = "2025-06-30",
+    amount: float = 1.0,
+    amount_project: float = 0.77,
+    synthetic: bool | None = True,
+    target: int | None = 25,
+) -> dict:
+    """What registers.pc_inputs returns (only the keys the P&C model reads)."""
+    targets = []
+    if target is not None:
+        targets.append(
+            {
+                "id": "projectsubsidies_medio_2025",
+                "label": "Projectsubsidies verleend medio 2025",
+                "until": "2025-06-30",
+                "target": target,
+                "project_only": True,
+                "achieved": n_project,
+                "met": n_project >= target,
+            }
+        )
+    return {
+        "as_of": as_of,
+        "n_grants": n_grants,
+        "n_project_subsidies": n_project,
+        "amount_eur_mln": amount,
+        "amount_project_eur_mln": amount_project,
+        "targets": targets,
+        "synthetic": synthetic,
+        "source": "data/registers/subsidies.csv",
+    }
+
+
+def _njn_section(reports, tmp_path, register) -> str:
+    return pc_section_md(reports, PRODUCT, tmp_path, "f", register=register)
+
+
+def test_shipped_najaarsnota_links_project_subsidies_to_register(reports):
+    t = {x.id: x for x in reports[1].targets}
+    assert t["projectsubsidies"].register_count == "project_subsidies"
+    assert all(x.register_count is None for x in reports[0].targets)
+
+
+def test_register_keeps_published_facts_and_labels_synthetic(reports, tmp_path):
+    md = _njn_section(reports, tmp_path, _inputs())
+    # the real documents' statuses, counts and amounts, exactly as without a register
+    assert "| Voorjaarsnota 2024 | eerste helft 2024 | ✓ Groen | ✓ Groen | ✓ Groen | ja |" in md
+    assert "| Najaarsnota 2025 | juli 2025 | ✓ Groen | ✓ Groen | ✓ Groen | ja |" in md
+    assert (
+        "| Verleende projectsubsidies | geen streefwaarde | meer dan 25 (eerste helft 2025) | "
+        "27 (30 juni 2025; synthetisch) |" in md
+    )
+    assert (
+        "| Aandachtswijken met intentieovereenkomst | ten minste 5 | 8 (eerste helft 2025) |" in md
+    )
+    for amount in ["€ 0,83 mln", "€ 0,67 mln", "€ 0,06 mln", "€ 0,05 mln", "€ 0,02 mln"]:
+        assert amount in md
+    assert "| Leefbaarheidsaanpak overgeheveld van product 2.1.1 | . | + € 0,83 mln |" in md
+    # the register's figures, marked synthetic, and that they agree
+    assert (
+        "Volgens het subsidieregister (peildatum 30 juni 2025; SYNTHETISCHE "
+        "demonstratiegegevens, geen echte cijfers): 27 projectsubsidies (van 50 "
+        "toekenningen, samen € 0,77 mln). In de Najaarsnota 2025 staat: meer dan 25 "
+        "projectsubsidies (eerste helft 2025). Dat komt overeen." in md
+    )
+    assert "de berekende status gebruikt het subsidieregister" in md
+    assert "bij: Najaarsnota 2025." in md
+    # no linked budget line: said so, and the amounts do not count for Geld
+    assert "geen budgetregel is aan het register gekoppeld" in md
+    assert check_sources([write(tmp_path / "pc.qmd", md)]) == []
+
+
+@pytest.mark.parametrize(
+    ("n_project", "status", "row"),
+    [
+        (27, "groen", "| Najaarsnota 2025 | juli 2025 | ✓ Groen | ✓ Groen | ✓ Groen | ja |"),
+        # 20 of 25 = 80%: Oranje
+        (20, "oranje", "| Najaarsnota 2025 | juli 2025 | ! Oranje | ✓ Groen | ✓ Groen | nee (Kwaliteit) |"),
+        # zero grants: 0% < 80%: Rood
+        (0, "rood", "| Najaarsnota 2025 | juli 2025 | ✗ Rood | ✓ Groen | ✓ Groen | nee (Kwaliteit) |"),
+    ],
+)  # fmt: skip
+def test_register_count_drives_computed_kwaliteit(reports, tmp_path, n_project, status, row):
+    inputs = _inputs(n_project, max(n_project, 1) * 2, amount_project=0.03 * n_project)
+    applied = apply_register(reports[1], inputs)
+    assert applied.matched and applied.used
+    assert assess(applied.effective).kwaliteit.computed == status
+    assert applied.published is reports[1]  # the published report is not changed
+    md = _njn_section(reports, tmp_path, inputs)
+    assert row in md
+    # published status and published count stay visible
+    assert "| Kwaliteit | ✓ Groen | " in md
+    assert "meer dan 25 (eerste helft 2025)" in md
+    assert f"| {n_project} (30 juni 2025; synthetisch) |" in md
+    if n_project <= 25:
+        assert "Dat verschilt." in md
+        assert (
+            "wijkt af van de gepubliceerde status bij: Kwaliteit (berekend met het subsidieregister)"
+            in md
+        )
+    else:
+        assert "Dat verschilt." not in md
+
+
+def test_register_fills_unknown_count(tmp_path):
+    t = _target(
+        id="projectsubsidies",
+        label_nl="Verleende projectsubsidies",
+        comparison=">=",
+        target=10,
+        register_count="project_subsidies",
+    )
+    report = _report(targets=[t])  # reference date 31 December 2024
+    assert assess(report).kwaliteit.computed == "groen"  # not yet assessable
+    for n, expected in [(12, "groen"), (8, "oranje"), (0, "rood")]:
+        inputs = _inputs(n, 40, as_of="2024-12-31", target=None)
+        applied = apply_register(report, inputs)
+        (check,) = applied.checks
+        assert (check.agrees, check.used, check.norm_source) == (None, "register", "document")
+        assert assess(applied.effective).kwaliteit.computed == expected
+        md = pc_section_md([report], PRODUCT, tmp_path, "f", register=inputs)
+        assert f"| ten minste 10 | onbekend | {n} (31 december 2024; synthetisch) |" in md
+        assert "De Najaarsnota 2025 noemt zelf geen aantal." in md
+
+
+def test_register_without_any_target_value_is_only_reported(reports):
+    applied = apply_register(reports[1], _inputs(0, 10, target=None))
+    (check,) = applied.checks
+    assert check.norm_source is None
+    assert "de telling wordt alleen gerapporteerd" in check.note
+    assert assess(applied.effective).kwaliteit.computed == "groen"
+
+
+def _line(**kw) -> dict:
+    line = {"label": "Projectsubsidies", "change": 0.1, "reason": "r"}
+    line.update(kw)
+    return line
+
+
+def test_register_amount_mismatch_is_stated_and_document_counts(tmp_path):
+    line = _line(budget=0.4, realisation=0.41, register_amount="project_subsidies")
+    report = _report(budget={"lines": [line]})
+    inputs = _inputs(as_of="2024-12-31", amount_project=0.77)
+    applied = apply_register(report, inputs)
+    (check,) = applied.checks
+    assert (check.agrees, check.used) == (False, "document")
+    # the document's realisation (0.41 against 0.5) decides Geld: 18% -> Oranje
+    assert assess(applied.effective).geld.computed == "oranje"
+    md = pc_section_md([report], PRODUCT, tmp_path, "f", register=inputs)
+    assert (
+        "Volgens het subsidieregister (peildatum 31 december 2024; SYNTHETISCHE "
+        "demonstratiegegevens, geen echte cijfers): € 0,77 mln verleend aan projectsubsidies. "
+        "In de Najaarsnota 2025 staat als realisatie: € 0,41 mln. Dat verschilt" in md
+    )
+    assert "| € 0,41 mln | € 0,77 mln (31 december 2024; synthetisch) |" in md
+
+
+def test_register_amount_within_rounding_agrees():
+    line = _line(budget=0.7, realisation=0.77, register_amount="project_subsidies")
+    applied = apply_register(
+        _report(budget={"lines": [line]}), _inputs(as_of="2024-12-31", amount_project=0.7735)
+    )
+    assert applied.checks[0].agrees is True
+    assert "Dat komt overeen (binnen de afronding)." in applied.checks[0].note
+
+
+@pytest.mark.parametrize(("amount", "expected"), [(0.85, "groen"), (0.55, "rood")])
+def test_register_amount_fills_missing_realisation(amount, expected):
+    line = _line(budget=0.8, change=0.0, register_amount="grants")
+    applied = apply_register(
+        _report(budget={"lines": [line]}),
+        _inputs(as_of="2024-12-31", amount=amount, amount_project=0.1),
+    )
+    assert applied.checks[0].used == "register"
+    assert applied.effective.budget.lines[0].realisation == pytest.approx(amount)
+    assert assess(applied.effective).geld.computed == expected
+
+
+def test_register_on_another_date_is_not_used(reports, tmp_path):
+    inputs = _inputs(0, 0, as_of="2025-12-31", amount=0.0, amount_project=0.0)
+    assert not any(apply_register(r, inputs).matched for r in reports)
+    md = _njn_section(reports, tmp_path, inputs)
+    assert "| Najaarsnota 2025 | juli 2025 | ✓ Groen | ✓ Groen | ✓ Groen | ja |" in md
+    assert (
+        "Het subsidieregister (peildatum 31 december 2025; SYNTHETISCHE demonstratiegegevens, "
+        "geen echte cijfers) is niet gebruikt" in md
+    )
+    assert "Subsidieregister |" not in md
+
+
+def test_real_register_is_not_marked_synthetic(reports, tmp_path):
+    md = _njn_section(reports, tmp_path, _inputs(synthetic=False))
+    assert "27 (30 juni 2025) |" in md
+    assert "synthe" not in md.lower()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"as_of": "medio 2025"}, "as_of"),
+        ({"n_project_subsidies": -1}, "n_project_subsidies"),
+        ({"n_project_subsidies": 60}, "cannot exceed n_grants"),
+    ],
+)
+def test_register_bad_input(reports, change, message):
+    with pytest.raises(ArgumentError, match=message):
+        apply_register(reports[1], {**_inputs(), **change})
+    with pytest.raises(ArgumentError, match="n_grants"):
+        apply_register(reports[1], {k: v for k, v in _inputs().items() if k != "n_grants"})

@@ -3,7 +3,10 @@
 - :mod:`indicators.pc.model`: the validated YAML data model (``data/pc/*.yml``) and
   :func:`load_pc`.
 - :mod:`indicators.pc.status`: the status rules (documented there) and :func:`assess`.
-- :mod:`indicators.pc.section`: the report section :func:`pc_section_md`.
+- :mod:`indicators.pc.register`: :func:`apply_register` feeds the subsidy register's
+  counts and amounts (:func:`indicators.registers.pc_inputs`) into a report and
+  cross-checks them against the published figures.
+- :mod:`indicators.pc.section`: the report section :func:`pc_section_md` (``register=``).
 
 Example
 -------
@@ -24,10 +27,17 @@ from indicators.pc.model import (
     Override,
     PCReport,
     PeriodDate,
+    RegisterKind,
     Status,
     Target,
     load_pc,
     load_pc_report,
+)
+from indicators.pc.register import (
+    RegisterApplied,
+    RegisterCheck,
+    RegisterInputs,
+    apply_register,
 )
 from indicators.pc.section import STATUS_LABEL, pc_progress_chart, pc_section_md, rules_md
 from indicators.pc.status import (
@@ -54,9 +64,14 @@ __all__ = [
     "PCReport",
     "PCStatus",
     "PeriodDate",
+    "RegisterApplied",
+    "RegisterCheck",
+    "RegisterInputs",
+    "RegisterKind",
     "Status",
     "StatusRules",
     "Target",
+    "apply_register",
     "assess",
     "load_pc",
     "load_pc_report",

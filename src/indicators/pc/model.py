@@ -50,6 +50,7 @@ __all__ = [
     "PCReport",
     "PeriodDate",
     "Product",
+    "RegisterKind",
     "Status",
     "Target",
     "load_pc",
@@ -60,6 +61,9 @@ Moment = Literal["voorjaarsnota", "najaarsnota", "jaarverslag"]
 Aspect = Literal["kwaliteit", "tijd", "geld"]
 Status = Literal["groen", "oranje", "rood"]
 Comparison = Literal[">=", "<=", "=="]
+#: What a target or budget line takes from the subsidy register: project subsidies only,
+#: or all grants (see :mod:`indicators.pc.register`).
+RegisterKind = Literal["project_subsidies", "grants"]
 
 #: Moments in the order they occur within one budget year.
 MOMENTS: tuple[Moment, ...] = ("voorjaarsnota", "najaarsnota", "jaarverslag")
@@ -248,6 +252,10 @@ class Target(_Model):
     ``"more_than"`` when the document says "over 25": the realised value is then a
     lower bound, allowed only for ``>=`` targets. ``start`` and ``deadline`` give the
     target period; with both, a ``>=`` target is judged pro rata before its deadline.
+    ``register_count`` links the target to a count of the subsidy register
+    (``project_subsidies`` or ``grants``); :func:`indicators.pc.apply_register` then
+    checks the published figure against the register and computes the status from the
+    register's count.
     """
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
@@ -263,6 +271,7 @@ class Target(_Model):
     decimals: int = Field(default=0, ge=0, le=3)
     source: str = Field(min_length=1)
     text: str = ""
+    register_count: RegisterKind | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Target:
@@ -286,6 +295,9 @@ class BudgetLine(_Model):
 
     ``reason`` is the explanation the document gives for the change; null when it gives
     none (or when it is not recorded), which the Geld rule counts for increases.
+    ``register_amount`` says that this line's realisation is the amount granted in the
+    subsidy register (``project_subsidies`` or ``grants``); see
+    :func:`indicators.pc.apply_register`.
     """
 
     label: str = Field(min_length=1)
@@ -294,6 +306,7 @@ class BudgetLine(_Model):
     realisation: float | None = None
     structural: bool | None = None
     reason: str | None = None
+    register_amount: RegisterKind | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> BudgetLine:

@@ -3,12 +3,18 @@
 Statuses are written as a symbol *and* a word (``✓ Groen``, ``! Oranje``, ``✗ Rood``), so
 they read the same in black and white and for colour-blind readers. Every string that
 comes from the data goes through :func:`~indicators.present.tables.escape_md`.
+
+With ``register=`` (the output of :func:`indicators.registers.pc_inputs`) the computed
+statuses use the subsidy register where :func:`~indicators.pc.register.apply_register`
+says so; the tables still show the document's own figures, with the register's figure
+in an extra column and a Dutch note per linked item.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -20,6 +26,11 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from indicators.exceptions import InputError  # noqa: E402
 from indicators.pc.model import PCReport, Target  # noqa: E402
+from indicators.pc.register import (  # noqa: E402
+    RegisterApplied,
+    RegisterInputs,
+    apply_register,
+)
 from indicators.pc.status import RULES, PCStatus, StatusRules, assess  # noqa: E402
 from indicators.present.charts import RC, save  # noqa: E402
 from indicators.present.formatting import fmt_date, fmt_eur_mln, fmt_number  # noqa: E402
@@ -88,7 +99,15 @@ def _pct(x: float) -> str:
 # --------------------------------------------------------------------------- tables
 
 
-def _status_table(st: PCStatus) -> str:
+def _register_basis(applied: RegisterApplied | None, aspect: str) -> str:
+    """' Telling uit het subsidieregister (...).' when the aspect's status rests on it."""
+    if applied is None or not any(c.used == "register" for c in applied.checks_for(aspect)):
+        return ""
+    what = "Telling" if aspect == "kwaliteit" else "Realisatie"
+    return f" {what} uit {applied.register.label_nl}."
+
+
+def _status_table(st: PCStatus, applied: RegisterApplied | None = None) -> str:
     rows = []
     for a in st.aspects:
         final = status_label(a.final) + (" (handmatig)" if a.override else "")
@@ -98,7 +117,9 @@ def _status_table(st: PCStatus) -> str:
                 "Gepubliceerd": status_label(a.reported),
                 "Berekend": status_label(a.computed),
                 "Eindoordeel": final,
-                "Toelichting bij de berekening": escape_md(a.reason),
+                "Toelichting bij de berekening": escape_md(
+                    a.reason + _register_basis(applied, a.aspect)
+                ),
             }
         )
     return pipe_table(
@@ -108,7 +129,7 @@ def _status_table(st: PCStatus) -> str:
     )
 
 
-def _override_notes(st: PCStatus) -> str:
+def _override_notes(st: PCStatus, applied: RegisterApplied | None = None) -> str:
     out = []
     for a in st.aspects:
         o = a.override
@@ -119,7 +140,12 @@ def _override_notes(st: PCStatus) -> str:
             f"(berekend: {status_label(a.computed)}; vastgesteld door {escape_md(o.by)} "
             f"op {fmt_date(o.date)}). Reden: {escape_md(o.reason)}"
         )
-    differ = [ASPECT_LABEL[a.aspect] for a in st.aspects if not a.matches_reported]
+    differ = [
+        ASPECT_LABEL[a.aspect]
+        + (" (berekend met het subsidieregister)" if _register_basis(applied, a.aspect) else "")
+        for a in st.aspects
+        if not a.matches_reported
+    ]
     if differ:
         out.append(
             "De berekende status wijkt af van de gepubliceerde status bij: "
@@ -151,30 +177,43 @@ def _realised(t: Target) -> str:
     return s
 
 
-def _targets_table(st: PCStatus) -> str:
-    r = st.report
+def _targets_table(st: PCStatus, r: PCReport, applied: RegisterApplied | None = None) -> str:
+    """The document's targets as published (``r``), judged as computed (``st``)."""
     items = st.kwaliteit.items
+    with_register = applied is not None and bool(applied.checks_for("kwaliteit"))
     rows = []
-    for t, it in zip(r.targets, items, strict=True):
+    for i, (t, it) in enumerate(zip(r.targets, items, strict=True)):
         judged = f"{status_label(it.status)}: {it.note}" if it.status else it.note
-        rows.append(
-            {
-                "Streefwaarde": escape_md(t.label_nl),
-                "Norm": _norm(t),
-                "Realisatie": _realised(t),
-                "Eenheid": escape_md(t.unit),
-                "Beoordeling": escape_md(judged),
-                "Bron": escape_md(t.source),
-            }
-        )
+        row = {
+            "Streefwaarde": escape_md(t.label_nl),
+            "Norm": _norm(t),
+            "Realisatie": _realised(t),
+        }
+        if with_register:
+            c = applied.check_for_target(i)
+            row["Subsidieregister"] = (
+                "."
+                if c is None
+                else f"{fmt_number(c.register_value, t.decimals)} ({applied.register.tag_nl})"
+            )
+            if c is not None:
+                judged += "; telling uit het subsidieregister"
+                if c.norm_source == "register":
+                    judged += ", streefwaarde uit de registerconfiguratie"
+        row |= {
+            "Eenheid": escape_md(t.unit),
+            "Beoordeling": escape_md(judged),
+            "Bron": escape_md(t.source),
+        }
+        rows.append(row)
     return pipe_table(
         pd.DataFrame(rows),
-        align="lllll" + "l",
+        align="l" * len(rows[0]),
         caption=f"{escape_md(r.title)}: kwantitatieve doelen",
     )
 
 
-def _milestones_table(st: PCStatus) -> str:
+def _milestones_table(st: PCStatus) -> str:  # milestones do not change with the register
     r = st.report
     rows = []
     for m, it in zip(r.milestones, st.tijd.items, strict=True):
@@ -197,35 +236,39 @@ def _milestones_table(st: PCStatus) -> str:
     return pipe_table(pd.DataFrame(rows), align="lllll", caption=f"{escape_md(r.title)}: mijlpalen")
 
 
-def _budget_table(st: PCStatus) -> str:
-    r = st.report
+def _budget_table(r: PCReport, applied: RegisterApplied | None = None) -> str:
+    """The document's budget lines as published, with the register's amount if linked."""
+    with_register = applied is not None and bool(applied.checks_for("geld"))
     rows = []
-    for b in r.budget.lines:
-        rows.append(
-            {
-                "Onderdeel": escape_md(b.label),
-                "Begroting": _amount(b.budget),
-                "Wijziging": _change(b.change),
-                "Realisatie": _amount(b.realisation),
-                "Aard": {True: "structureel", False: "incidenteel", None: "."}[b.structural],
-                "Toelichting": _dot(b.reason),
-            }
-        )
+    for j, b in enumerate(r.budget.lines):
+        row = {
+            "Onderdeel": escape_md(b.label),
+            "Begroting": _amount(b.budget),
+            "Wijziging": _change(b.change),
+            "Realisatie": _amount(b.realisation),
+        }
+        if with_register:
+            c = applied.check_for_line(j)
+            row["Subsidieregister"] = (
+                "." if c is None else f"{fmt_eur_mln(c.register_value)} ({applied.register.tag_nl})"
+            )
+        row |= {
+            "Aard": {True: "structureel", False: "incidenteel", None: "."}[b.structural],
+            "Toelichting": _dot(b.reason),
+        }
+        rows.append(row)
     net = r.budget.net_change
     if net is not None and len(r.budget.lines) > 1:
         rows.append(
-            {
+            {k: "" for k in rows[0]}
+            | {
                 "Onderdeel": "**Totaal wijziging**",
-                "Begroting": "",
                 "Wijziging": f"**{_change(net)}**",
-                "Realisatie": "",
-                "Aard": "",
-                "Toelichting": "",
             }
         )
     return pipe_table(
         pd.DataFrame(rows),
-        align="lrrrll",
+        align="lrrr" + ("r" if with_register else "") + "ll",
         caption=f"{escape_md(r.title)}: budget (bedragen in miljoenen euro)",
     )
 
@@ -237,15 +280,21 @@ def _aspect_text(text: str) -> str:
 # --------------------------------------------------------------------------- per moment
 
 
-def _moment_md(st: PCStatus) -> str:
-    r = st.report
+def _register_notes(applied: RegisterApplied | None, aspect: str) -> list[str]:
+    if applied is None or not applied.matched:
+        return []
+    return [f"*{escape_md(label)}:* {escape_md(note)}" for label, note in applied.notes_for(aspect)]
+
+
+def _moment_md(st: PCStatus, r: PCReport, applied: RegisterApplied | None = None) -> str:
+    """One P&C moment: ``r`` is the report as published, ``st`` its computed status."""
     parts = [
         f"### {escape_md(r.title)}",
         f"Document: {escape_md(r.document)}. Peildatum: {r.reference_date.label_nl}.",
         "#### Status Kwaliteit, Tijd en Geld",
-        _status_table(st),
+        _status_table(st, applied),
     ]
-    notes = _override_notes(st)
+    notes = _override_notes(st, applied)
     if notes:
         parts.append(notes)
     parts.append("#### Kwaliteit")
@@ -253,7 +302,8 @@ def _moment_md(st: PCStatus) -> str:
         parts.append("Doelen:\n\n" + "\n".join(f"- {escape_md(g)}" for g in r.goals))
     parts.append(_aspect_text(r.aspects.kwaliteit.text))
     if r.targets:
-        parts.append(_targets_table(st))
+        parts.append(_targets_table(st, r, applied))
+    parts += _register_notes(applied, "kwaliteit")
     parts.append("#### Tijd")
     parts.append(_aspect_text(r.aspects.tijd.text))
     if r.milestones:
@@ -261,7 +311,8 @@ def _moment_md(st: PCStatus) -> str:
     parts.append("#### Geld")
     parts.append(_aspect_text(r.aspects.geld.text))
     if r.budget.lines:
-        parts.append(_budget_table(st) + "\n\n" + MISSING_NOTE)
+        parts.append(_budget_table(r, applied) + "\n\n" + MISSING_NOTE)
+    parts += _register_notes(applied, "geld")
     if r.notes:
         parts.append(f"*Noot bij de gegevens:* {escape_md(r.notes)}")
     return "\n\n".join(parts)
@@ -433,6 +484,37 @@ def rules_md(rules: StatusRules = RULES) -> str:
 # --------------------------------------------------------------------------- section
 
 
+def _register_summary(
+    reg: RegisterInputs, reports: Sequence[PCReport], applied: Sequence[RegisterApplied | None]
+) -> str:
+    """Which moments the register fed, and the precedence rule, in Dutch."""
+    used = [r.title for r, a in zip(reports, applied, strict=True) if a and a.used]
+    shown = [r.title for r, a in zip(reports, applied, strict=True) if a and a.matched]
+    src = escape_md(reg.label_nl[0].upper() + reg.label_nl[1:])
+    if not shown:
+        return (
+            f"*Subsidieregister:* {src} is niet gebruikt: geen P&C-moment van dit product "
+            "rapporteert over die datum."
+        )
+    if used:
+        head = (
+            f"*Subsidieregister:* de berekende status gebruikt {escape_md(reg.label_nl)} bij: "
+            f"{escape_md(', '.join(used))}."
+        )
+    else:
+        head = (
+            f"*Subsidieregister:* {src} is ter vergelijking getoond bij "
+            f"{escape_md(', '.join(shown))}; geen berekende status steunt erop."
+        )
+    return (
+        head + " De cijfers en statussen van de P&C-documenten staan zoals gepubliceerd. "
+        "Voor de berekende status Kwaliteit telt het register (een exacte telling op de "
+        "peildatum); voor Geld het document (de financiële administratie), tenzij het "
+        "document geen realisatie noemt. Waar register en document verschillen, staat dat "
+        "bij het moment."
+    )
+
+
 def pc_section_md(
     reports: Sequence[PCReport],
     product_id: str,
@@ -440,6 +522,7 @@ def pc_section_md(
     rel: str,
     *,
     rules: StatusRules = RULES,
+    register: RegisterInputs | Mapping[str, Any] | None = None,
 ) -> str:
     """The P&C section for one product, as markdown starting at heading level 2.
 
@@ -456,6 +539,15 @@ def pc_section_md(
         Path of ``fig_dir`` relative to the document, used in the image link.
     rules : StatusRules, optional
         Thresholds of the status rules.
+    register : dict, optional
+        The output of :func:`indicators.registers.pc_inputs`. Applied with
+        :func:`~indicators.pc.register.apply_register` to each report whose figures
+        refer to its as-of date: linked targets are computed from the register's count
+        (Kwaliteit), linked budget lines without a realisation from its amount (Geld).
+        The document's statuses, counts and amounts are still shown as published; the
+        register's figures appear in an extra column and in Dutch notes that say whether
+        they agree, marked as synthetic for the demo register. A paragraph under the
+        progress table says which moments used the register, or that none did.
 
     Returns
     -------
@@ -466,7 +558,10 @@ def pc_section_md(
     if not mine:
         known = sorted({r.product.id for r in reports})
         raise InputError(f"no P&C reports for product '{product_id}'; known products: {known}")
-    statuses = [assess(r, rules) for r in mine]
+    applied: list[RegisterApplied | None] = (
+        [apply_register(r, register) for r in mine] if register is not None else [None] * len(mine)
+    )
+    statuses = [assess(a.effective if a else r, rules) for r, a in zip(mine, applied, strict=True)]
     product = mine[-1].product
     fname = f"pc-{product.id.replace('.', '-')}-voortgang.png"
     path, alt = pc_progress_chart(mine, Path(fig_dir) / fname)
@@ -478,8 +573,10 @@ def pc_section_md(
         "kwantitatieve doelen, de mijlpalen en het budget.",
         "### Voortgang over de P&C-momenten",
         _progress_table(statuses),
-        f'![{caption}]({rel}/{path.name}){{#fig-pc-progress fig-alt="{_attr(alt)}"}}',
     ]
-    parts += [_moment_md(st) for st in statuses]
+    if register is not None:
+        parts.append(_register_summary(RegisterInputs.parse(register), mine, applied))
+    parts.append(f'![{caption}]({rel}/{path.name}){{#fig-pc-progress fig-alt="{_attr(alt)}"}}')
+    parts += [_moment_md(st, r, a) for st, r, a in zip(statuses, mine, applied, strict=True)]
     parts += ["### Hoe de status wordt berekend", rules_md(rules)]
     return "\n\n".join(parts) + "\n"

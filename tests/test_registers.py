@@ -20,6 +20,7 @@ from scipy import stats
 
 from indicators.config import load_areas
 from indicators.exceptions import InputError
+from indicators.pc import load_pc, pc_section_md
 from indicators.registers import (
     SheetInputError,
     count_grants,
@@ -332,6 +333,43 @@ def test_pc_inputs(subsidies, config):
     assert out["amount_eur_mln"] == pytest.approx(
         count_grants(subsidies, MID_2025, config=config).amount_eur / 1e6, abs=1e-4
     )
+
+
+def test_pc_inputs_marks_the_demo_register_synthetic(subsidies, config, areas, gm, tmp_path):
+    out = pc_inputs(subsidies, MID_2025, config=config)
+    assert out["synthetic"] is True
+    assert Path(out["source"]) == REG / "subsidies.csv"
+    assert out["targets"][0]["project_only"] is True
+    copy = tmp_path / "subsidies.csv"
+    copy.write_bytes((REG / "subsidies.csv").read_bytes())
+    real = load_subsidies(copy, config=config, areas=areas, municipalities=gm)
+    assert pc_inputs(real, MID_2025, config=config)["synthetic"] is False
+    assert (
+        pc_inputs(subsidies.iloc[:0].copy(), MID_2025, config=config, source=copy)["synthetic"]
+        is False
+    )
+
+
+@pytest.mark.parametrize(
+    ("keep", "kwaliteit"),
+    [(27, "✓ Groen"), (20, "! Oranje"), (0, "✗ Rood")],
+)
+def test_pc_inputs_feed_the_pc_section(subsidies, config, tmp_path, keep, kwaliteit):
+    """Drop project grants from the demo register: the P&C Kwaliteit status follows."""
+    granted = (
+        subsidies["status"].isin(config.granted_statuses)
+        & (subsidies["date_granted"] <= pd.Timestamp(MID_2025))
+        & (subsidies["scheme"] == "projectsubsidie")
+    )
+    drop = subsidies.index[granted][keep:]
+    df = subsidies.drop(index=drop)
+    inputs = pc_inputs(df, MID_2025, config=config)
+    assert inputs["n_project_subsidies"] == keep
+    md = pc_section_md(load_pc(), "2.2.1", tmp_path, "f", register=inputs)
+    differ = "ja" if keep > 25 else "nee (Kwaliteit)"
+    assert f"| Najaarsnota 2025 | juli 2025 | {kwaliteit} | ✓ Groen | ✓ Groen | {differ} |" in md
+    assert f"| {keep} (30 juni 2025; synthetisch) |" in md
+    assert "meer dan 25 (eerste helft 2025)" in md  # the published figure stays
 
 
 # --------------------------------------------------------------------------- imbalance rule

@@ -96,6 +96,7 @@ from indicators.registers import (  # noqa: E402
     mpl_text,
     nl_list,
     parse_dates,
+    registers_dir,
     required_text,
 )
 from indicators.registers.sheets import (  # noqa: E402
@@ -221,6 +222,8 @@ def load_subsidies(
         The columns of the file; amounts and shares as floats, dates as
         datetimes (``date_granted`` NaT where empty), ``area`` missing where
         empty. Sorted by ``project_id``. Satisfies :func:`subsidies_schema`.
+        ``attrs["register_path"]`` is the file read (used by :func:`pc_inputs` to
+        label the demo register as synthetic).
 
     Raises
     ------
@@ -237,7 +240,9 @@ def load_subsidies(
     gm = municipalities if municipalities is not None else load_municipalities()
     raw = read_register(path, COLUMNS, sheet=sheet)
     with located(source_of(raw)):
-        return _validate(raw, path, config, known_areas, gm)
+        df = _validate(raw, path, config, known_areas, gm)
+    df.attrs["register_path"] = path
+    return df
 
 
 def _validate(
@@ -712,20 +717,66 @@ def _fraction_nl(share: float) -> str:
     return f"{fmt_number(100 * share, 0)}%"
 
 
-def pc_inputs(df: pd.DataFrame, as_of: dt.date, *, config: RegistersConfig | None = None) -> dict:
+def is_synthetic_register(path: Path | None) -> bool | None:
+    """Whether a register file is the synthetic demo data.
+
+    The same rule as the downloads' source label: the file lies in
+    ``data/registers`` and that folder's README carries the ``SYNTHETIC`` notice
+    (removed when real registers replace the demo files). None when the path is
+    not known.
+    """
+    if path is None:
+        return None
+    readme = registers_dir() / "README.md"
+    return (
+        Path(path).resolve().parent == registers_dir().resolve()
+        and readme.exists()
+        and "SYNTHETIC" in readme.read_text(encoding="utf-8")
+    )
+
+
+def pc_inputs(
+    df: pd.DataFrame,
+    as_of: dt.date,
+    *,
+    config: RegistersConfig | None = None,
+    source: Path | None = None,
+) -> dict:
     """Counts and amounts for the P&C module (Voorjaars-/Najaarsnota).
+
+    Pass the result to :func:`indicators.pc.pc_section_md` (``register=``) or
+    :func:`indicators.pc.apply_register`: the P&C report whose figures refer to
+    ``as_of`` is then checked against, and its computed status computed from,
+    these counts.
+
+    Parameters
+    ----------
+    df : DataFrame
+        From :func:`load_subsidies`.
+    as_of : date
+        Reference date (inclusive).
+    config : RegistersConfig, optional
+        Schemes, granted statuses and grant targets.
+    source : Path, optional
+        The register file; default ``df.attrs["register_path"]`` as set by
+        :func:`load_subsidies`. Decides ``synthetic``.
 
     Returns
     -------
     dict
         ``as_of`` (ISO date), ``n_grants``, ``n_project_subsidies``,
         ``project_share`` (0-1), ``amount_eur_mln``, ``amount_project_eur_mln``,
-        ``targets`` (list of dicts: id, label, until, target, achieved, met),
-        ``regions_flagged`` (list of region names) and ``text_nl`` (one Dutch
-        sentence, e.g. "Op 30 juni 2025 zijn ruim 25 projectsubsidies verleend,
-        ongeveer de helft van alle 51 toekenningen.").
+        ``targets`` (list of dicts: id, label, until, target, project_only,
+        achieved, met), ``regions_flagged`` (list of region names),
+        ``text_nl`` (one Dutch sentence, e.g. "Op 30 juni 2025 zijn ruim 25
+        projectsubsidies verleend, ongeveer de helft van alle 51
+        toekenningen."), ``source`` (the file, or None) and ``synthetic``
+        (True for the demo register, see :func:`is_synthetic_register`; None
+        when the file is not known).
     """
     config = config or load_config()
+    source = source if source is not None else df.attrs.get("register_path")
+    only = {t.id: t.project_only for t in config.grant_targets}
     c = count_grants(df, as_of, config=config)
     sp = spread(df, as_of, "regio", config=config)
     tt = targets_table(df, config=config)
@@ -746,11 +797,18 @@ def pc_inputs(df: pd.DataFrame, as_of: dt.date, *, config: RegistersConfig | Non
         "amount_eur_mln": round(c.amount_eur / 1e6, 4),
         "amount_project_eur_mln": round(c.amount_project_eur / 1e6, 4),
         "targets": [
-            {**r, "until": r["until"].isoformat(), "met": bool(r["met"])}
+            {
+                **r,
+                "until": r["until"].isoformat(),
+                "project_only": only[r["id"]],
+                "met": bool(r["met"]),
+            }
             for r in tt.to_dict("records")
         ],
         "regions_flagged": sp.table.loc[sp.table["flagged"], "name"].tolist(),
         "text_nl": text,
+        "source": str(source) if source is not None else None,
+        "synthetic": is_synthetic_register(source),
     }
 
 

@@ -148,7 +148,12 @@ def test_two_builds_of_the_same_inputs_are_byte_identical(built, tmp_path):
     again = Paths.default(output_dir=tmp_path / "out", build_dir=tmp_path / "build")
     (o,) = build(["heerlen-noord"], engine="builtin", jobs=1, paths=again, province=False)
     assert o.ok, o.error
-    for rel in ("index.html", "heerlen-noord.pdf", "downloads/heerlen-noord-waarden.csv"):
+    for rel in (
+        "index.html",
+        "heerlen-noord.pdf",
+        "downloads/heerlen-noord-waarden.csv",
+        "downloads/heerlen-noord.xlsx",  # zip times and document dates from SOURCE_DATE_EPOCH
+    ):
         a = (paths.output_dir / "areas/heerlen-noord" / rel).read_bytes()
         b = (again.output_dir / "areas/heerlen-noord" / rel).read_bytes()
         assert a == b, f"{rel} differs between two builds"

@@ -14,12 +14,13 @@ than the report does.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
+
+from indicators.xlsx import make_reproducible
 
 _state: dict = {"dir": None, "n": 0}
 
@@ -93,8 +94,10 @@ def write_workbook(
         Indicator definitions (label, unit, definition, source, method) for a
         second metadata block.
     epoch : int, optional
-        Fixed document timestamp (``SOURCE_DATE_EPOCH``) so the workbook's
-        properties do not carry the wall-clock time.
+        Fixed timestamp for the document properties and the zip entries;
+        default ``SOURCE_DATE_EPOCH``, else the last commit's time. Two
+        calls with the same tables write byte-identical files
+        (:func:`indicators.xlsx.make_reproducible`).
     """
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -125,10 +128,6 @@ def write_workbook(
                 if i == 0:
                     for cell in ws[1]:
                         cell.font = Font(bold=True)
-    if epoch is not None:
-        stamp = dt.datetime.fromtimestamp(epoch, tz=dt.UTC).replace(tzinfo=None)
-        wb.properties.created = stamp
-        wb.properties.modified = stamp
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
-    return path
+    return make_reproducible(path, epoch)

@@ -1381,12 +1381,9 @@ def write_downloads(results: SurveyResults, out_dir: Path) -> list[Path]:
         pd.DataFrame({"Toelichting": notes}).to_excel(writer, sheet_name="Toelichting", index=False)
         _excel_values(est).to_excel(writer, sheet_name="Schattingen", index=False)
         _excel_values(cross).to_excel(writer, sheet_name="Kruistabellen", index=False)
-        import datetime as dt
+    from indicators.xlsx import make_reproducible
 
-        fixed = dt.datetime(2000, 1, 1)
-        writer.book.properties.created = fixed
-        writer.book.properties.modified = fixed
-    paths.append(xlsx)
+    paths.append(make_reproducible(xlsx))  # no wall-clock times: two builds are identical
     return paths
 
 

@@ -56,6 +56,7 @@ from indicators.registers.subsidies import (
     spread,
     targets_table,
 )
+from indicators.xlsx import make_reproducible
 
 WORKBOOK = "registers.xlsx"
 METADATA_STEM = "registers-toelichting"
@@ -475,7 +476,6 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
 def _write_workbook(path: Path, tables: list[_Table], meta: pd.DataFrame) -> Path:
     from openpyxl.styles import Font
 
-    fixed = dt.datetime(2000, 1, 1)
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         meta.to_excel(writer, sheet_name="Toelichting", index=False)
         for t in tables:
@@ -491,6 +491,4 @@ def _write_workbook(path: Path, tables: list[_Table], meta: pd.DataFrame) -> Pat
             for cell in ws[1]:
                 cell.font = Font(bold=True)
             ws.freeze_panes = "A2"
-        writer.book.properties.created = fixed
-        writer.book.properties.modified = fixed
-    return path
+    return make_reproducible(path)  # no wall-clock times: two builds are identical

@@ -122,10 +122,12 @@ def test_corpus_has_at_least_40_cases_each_fully_specified():
         "obs_ragged",
         "obs_empty",
         "ok_",
+        "ok_survey_",
         "units_",
         "cat_",
         "params_",
         "survey_truncated_sav",
+        "survey_ragged_row",
         "survey_",
     ],
 )
@@ -160,7 +162,8 @@ def test_lenient_input_is_read_and_the_choice_recorded(name, tmp_path):
     assert notes is not None and notes.lenient
     for key, want in exp.get("notes", {}).items():
         assert getattr(notes, key) == want, f"{name}: notes.{key} = {getattr(notes, key)!r}"
-    assert list(df.columns)[0] == "unit_code"  # no BOM glued to the first column name
+    first = "resp_id" if exp["loader"] == "microdata" else "unit_code"
+    assert list(df.columns)[0] == first  # no BOM glued to the first column name
     for col, want in exp.get("values", {}).items():
         assert want in df[col].tolist(), f"{name}: {want!r} not in column {col}"
 
@@ -170,6 +173,14 @@ def test_lenient_reading_is_logged(caplog):
         run_loader("ok_units_cp1252", Path("."))
     warned = [r for r in caplog.records if r.levelname == "WARNING"]
     assert warned and "encoding cp1252 (not UTF-8 from line 4)" in warned[0].getMessage()
+
+
+def test_lenient_survey_reading_is_logged(caplog):
+    with caplog.at_level("INFO", logger="indicators.survey.codebook"):
+        run_loader("ok_survey_excel_nl_cp1252", Path("."))
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warned and "encoding cp1252 (not UTF-8 from line 3), delimiter ';'" in warned[0]
+    assert "decimal comma in uren" in warned[0]
 
 
 # ---------------------------------------------------------------------- command line

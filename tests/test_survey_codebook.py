@@ -233,6 +233,23 @@ def test_read_csv_and_semicolon_csv(tmp_path, codebook):
     assert clean["uren"].iloc[0] == 37.5
 
 
+def test_read_csv_sniffs_the_dutch_export_and_records_it(tmp_path, codebook):
+    dutch = DATA.replace(",", ";").replace(";40;", ";37,5;")
+    path = tmp_path / "nl.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + dutch.encode("utf-8"))
+    clean = read_microdata(path, codebook)  # no sep or decimal given
+    assert clean["uren"].iloc[0] == 37.5
+    notes = clean.attrs["read_notes"]
+    assert (notes.delimiter, notes.bom, notes.decimal_comma_columns) == (";", True, ["uren"])
+    assert clean.columns[0] == codebook.variables[0].name
+
+
+def test_read_csv_with_another_delimiter_than_given_fails(tmp_path, codebook):
+    path = write(tmp_path / "d.csv", DATA)
+    with pytest.raises(InputError, match=r"d\.csv, line 1: the header is separated by comma"):
+        read_microdata(path, codebook, sep=";")
+
+
 def test_read_reports_row_of_bad_value_in_file(tmp_path, codebook):
     path = write(tmp_path / "d.csv", DATA.replace("102,RO,2", "102,RO,5"))
     with pytest.raises(InputError, match="unknown code 5") as info:

@@ -26,10 +26,17 @@ Conditions use a tiny, safe language (parsed here, never ``eval``)::
 with comparisons ``== != < <= > >=``, ``in [..]`` / ``not in [..]``, ``and``,
 ``or``, ``not`` and parentheses. A comparison with a missing value is
 *unknown*; routing is only checked for respondents whose condition is known.
+
+Microdata CSV files are read like every other CSV input
+(:func:`indicators.csvsniff.read_text_table`): the delimiter is sniffed, a
+byte order mark, cp1252/latin-1 text and, in ``;`` files, decimal commas are
+accepted, and the choices are recorded in ``df.attrs["read_notes"]`` and
+logged (logger ``indicators.survey.codebook``; see ``docs/reliability.md``).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,7 +48,10 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from indicators.csvsniff import DELIMITERS, ReadNotes, normalise_decimal_comma, read_text_table
 from indicators.exceptions import InputError
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "Codebook",
@@ -569,8 +579,8 @@ def read_microdata(
     path: str | Path,
     codebook: Codebook,
     *,
-    sep: str = ",",
-    decimal: str = ".",
+    sep: str | None = None,
+    decimal: str | None = None,
     validate: bool = True,
 ) -> pd.DataFrame:
     """Read survey microdata (CSV or SPSS ``.sav``) and validate it.
@@ -584,21 +594,31 @@ def read_microdata(
         that the codebook decides what is missing.
     codebook : Codebook
         The codebook the data must follow.
-    sep, decimal : str
-        CSV field separator and decimal mark (use ``";"`` and ``","`` for
-        Dutch Excel exports).
+    sep : {",", ";", "\\t"}, optional
+        CSV field separator. By default it is sniffed from the header line,
+        like every CSV input (:mod:`indicators.csvsniff`); when given, the
+        file must use it.
+    decimal : {".", ","}, optional
+        Decimal mark. By default a decimal comma is read in ``;``-separated
+        files (Dutch Excel exports), as for the other CSV inputs; ``"."``
+        reads no decimal comma.
     validate : bool, default True
         Run :func:`validate_microdata` and return its cleaned frame.
 
     Returns
     -------
     pandas.DataFrame
+        For CSV, ``attrs["read_notes"]`` records the encoding, byte order
+        mark, delimiter and decimal-comma columns
+        (:class:`~indicators.csvsniff.ReadNotes`).
 
     Raises
     ------
     indicators.exceptions.InputError
-        If the file cannot be read, pyreadstat is missing for ``.sav``, or
-        validation fails.
+        If the file cannot be read (naming the line: a ragged row, an
+        unclosed quote, mixed encodings, a binary file, an ambiguous
+        number), pyreadstat is missing for ``.sav``, or validation fails
+        (naming the data row, the respondent and the field).
     """
     path = Path(path)
     if not path.exists():
@@ -618,19 +638,90 @@ def read_microdata(
         except Exception as err:  # pyreadstat raises its own ReadstatError types
             raise InputError(f"cannot read SPSS file: {err}", path=str(path)) from err
     elif suffix in (".csv", ".txt"):
-        try:
-            data = pd.read_csv(
-                path, sep=sep, decimal=decimal, keep_default_na=False, na_values=[""]
-            )
-        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as err:
-            raise InputError(f"cannot read CSV file: {err}", path=str(path)) from err
+        data = _read_csv(path, codebook, sep=sep, decimal=decimal)
     else:
         raise InputError(
             f"unsupported microdata format '{suffix}'; use .csv or .sav", path=str(path)
         )
     if not validate:
         return data
-    return validate_microdata(data, codebook, path)
+    clean = validate_microdata(data, codebook, path)
+    if "read_notes" in data.attrs:
+        clean.attrs["read_notes"] = data.attrs["read_notes"]
+    return clean
+
+
+# Cells that may be a number written the Dutch or the English way (checked for
+# decimal commas and thousands separators in columns the codebook does not describe).
+_NUMBER_LIKE = r"[+-]?[0-9][0-9.,]*"
+
+
+def _read_csv(
+    path: Path, codebook: Codebook, *, sep: str | None, decimal: str | None
+) -> pd.DataFrame:
+    """A microdata CSV file as a frame: numbers where a column holds only numbers.
+
+    Read as text by :func:`~indicators.csvsniff.read_text_table`; blank cells
+    are missing; decimal commas are converted in ``;`` files (codebook
+    variables that are not text or id, and other columns that hold only
+    number-like cells); then every column whose cells are all numbers
+    becomes numeric, as :func:`pandas.read_csv` would make it.
+    """
+    where = str(path)
+    header, rows, notes = read_text_table(path)
+    if sep is not None and sep != notes.delimiter:
+        raise InputError(
+            f"the header is separated by {DELIMITERS[notes.delimiter]} "
+            f"({notes.delimiter!r}), not by {sep!r} as given; expected one delimiter",
+            path=where,
+            row=1,
+        )
+    if decimal not in (None, ".", ","):
+        raise InputError(f"unknown decimal mark {decimal!r}; expected '.' or ','", path=where)
+    kinds = {v.name: v.type for v in codebook.variables}
+    columns: dict[str, pd.Series] = {}
+    for j, name in enumerate(header):
+        cells = pd.Series([r[j].strip() for r in rows], dtype=object)
+        cells = cells.where(cells != "", None)
+        kind = kinds.get(name)
+        numbery = kind not in ("text", "id") and (
+            kind is not None or bool(cells.dropna().str.fullmatch(_NUMBER_LIKE).all())
+        )
+        if numbery and decimal != "." and len(cells):
+            before = len(notes.decimal_comma_columns)
+            cells = normalise_decimal_comma(cells, notes, where, name)
+            if len(notes.decimal_comma_columns) > before:
+                log.info("%s: column '%s' read with a decimal comma", where, name)
+        columns[name] = _infer_numbers(cells)
+    data = pd.DataFrame(columns, columns=header)
+    data.attrs["read_notes"] = notes
+    _log_notes(notes)
+    return data
+
+
+def _infer_numbers(cells: pd.Series) -> pd.Series:
+    """Numbers when every non-blank cell is one (int64 or float64), else text with NaN.
+
+    >>> _infer_numbers(pd.Series(["1", None, "2.5"], dtype=object)).tolist()
+    [1.0, nan, 2.5]
+    >>> _infer_numbers(pd.Series(["N001", None], dtype=object)).tolist()
+    ['N001', nan]
+    """
+    present = cells.notna()
+    if not present.any():
+        return pd.Series(np.nan, index=cells.index, dtype=float)
+    numbers = pd.to_numeric(cells, errors="coerce")
+    if bool(numbers[present].notna().all()):
+        return numbers
+    # Text as pandas infers it (the string dtype of pandas >= 3), blanks as NaN.
+    return pd.Series(cells.where(present, np.nan).tolist(), index=cells.index)
+
+
+def _log_notes(notes: ReadNotes) -> None:
+    if notes.encoding in ("cp1252", "latin-1"):
+        log.warning("%s", notes.summary())
+    elif notes.lenient:
+        log.info("%s", notes.summary())
 
 
 def _row_label(i: int, ids: list[Any] | None) -> str:
@@ -766,7 +857,14 @@ def validate_microdata(
         elif var.type == "numeric":
             not_number = answered & np.array([not isinstance(v, float) for v in values])
             _fail(
-                lambda i, values=values: f"expected a number but found {_format(values[i])}",
+                lambda i, values=values: (
+                    f"expected a number but found {_format(values[i])}"
+                    + (
+                        " (a decimal comma is only read in ';'-separated files)"
+                        if isinstance(values[i], str) and re.fullmatch(r"[+-]?\d+,\d+", values[i])
+                        else ""
+                    )
+                ),
                 not_number,
                 path=where,
                 ids=ids,

@@ -40,6 +40,8 @@ from indicators.stats import (
 )
 
 CONFIDENCE = 0.95
+#: Method label of model estimates without an interval (catalogue ``model_estimate``).
+MODEL_ESTIMATE_METHOD = "Geen (modelschatting, geen steekproefinterval)"
 REFERENCE_UNITS = {"limburg": "PV31", "nederland": "NL01"}
 BENCHMARKS = ("gemeente", "limburg", "nederland")
 
@@ -273,6 +275,9 @@ def add_statistics(
     label[o] = np.where(
         is_sum[o], "Geen (volledige telling)", "Geen (score of modelschatting zonder interval)"
     )
+    if "model_estimate" in cat.columns:  # e.g. RIVM SMAP percentages (catalogue overrides)
+        m = o & ind.map(cat["model_estimate"]).fillna(False).astype(bool).to_numpy()
+        label[m] = MODEL_ESTIMATE_METHOD
 
     min_count = ind.map(cat["min_count"]).to_numpy(float)
     min_den = ind.map(cat["min_denominator"]).to_numpy(float)
@@ -351,6 +356,11 @@ def compute_summary(
         polarity=values["indicator_id"].map(cat["polarity"]),
     )
     # The chi-square test for trend needs counts; proportions use numerator/denominator.
+    if "model_estimate" in cat.columns:
+        # Model estimates have no real counts (the weight is a nominal n) and no
+        # interval: no trend test, rather than a falsely significant one.
+        me = tv["indicator_id"].map(cat["model_estimate"]).fillna(False).astype(bool)
+        tv.loc[me, ["numerator", "denominator", "lower_ci", "upper_ci"]] = np.nan
     trends = recent_trends(tv, by=["area", "indicator_id"])
     s = s.merge(trends, on=["area", "indicator_id"], how="left")
 

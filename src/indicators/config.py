@@ -76,6 +76,9 @@ class Indicator(_Strict):
     min_denominator: float = Field(ge=0)
     frequency: Literal["annual", "biennial", "survey"]
     lowest_level: Literal["buurt", "wijk", "gemeente"]
+    # Optional; set per data set by catalogue overrides (see apply_catalogue_overrides):
+    model_estimate: bool = False  # small-area model estimates (e.g. RIVM SMAP), not counts
+    ci_note_nl: str = ""  # why there is (no) interval, shown in the report's annex
 
     @model_validator(mode="after")
     def _consistent(self) -> Indicator:
@@ -219,16 +222,87 @@ def load_model(path: Path, model: type[BaseModel], *, what: str, on_error=None):
         raise (on_error or _format_validation_error)(path, err) from None
 
 
-def load_catalogue(path: Path | None = None) -> Catalogue:
+#: Per-data-set catalogue settings, written by ``indicators data build-tables`` next to
+#: ``units.csv`` and ``observations.csv`` (e.g. no sampling interval for model estimates).
+CATALOGUE_OVERRIDES = "catalogue_overrides.yml"
+
+
+class IndicatorOverride(_Strict):
+    """Catalogue fields a data set may change for one indicator."""
+
+    ci_method: CIMethod | None = None
+    model_estimate: bool | None = None
+    ci_note_nl: str | None = None
+    source: str | None = None
+
+
+class CatalogueOverrides(_Strict):
+    """``catalogue_overrides.yml``: what differs from the catalogue for these data, and why."""
+
+    description: str = ""
+    indicators: dict[str, IndicatorOverride] = Field(default_factory=dict)
+
+
+def apply_catalogue_overrides(
+    catalogue: Catalogue, overrides: CatalogueOverrides, *, path: Path | str = "overrides"
+) -> Catalogue:
+    """A new catalogue with the overridden fields; every changed entry is re-validated.
+
+    >>> cat = load_catalogue()
+    >>> o = CatalogueOverrides(indicators={"roken": IndicatorOverride(ci_method="none",
+    ...                                                              model_estimate=True)})
+    >>> new = apply_catalogue_overrides(cat, o)
+    >>> (cat.by_id["roken"].ci_method, new.by_id["roken"].ci_method, new.by_id["roken"].model_estimate)
+    ('wilson', 'none', True)
+    """
+    unknown = sorted(set(overrides.indicators) - set(catalogue.by_id))
+    if unknown:
+        raise InputError(
+            f"indicators not in the catalogue: {unknown}",
+            path=str(path),
+            row=f"key 'indicators.{unknown[0]}'",
+        )
+    entries = []
+    for ind in catalogue.indicators:
+        o = overrides.indicators.get(ind.id)
+        if o is None:
+            entries.append(ind)
+            continue
+        merged = {**ind.model_dump(), **o.model_dump(exclude_none=True)}
+        try:
+            entries.append(Indicator.model_validate(merged))
+        except ValidationError as err:
+            raise InputError(
+                f"override makes the entry invalid: {err.errors()[0]['msg']}",
+                path=str(path),
+                row=f"key 'indicators.{ind.id}'",
+            ) from None
+    return Catalogue(themes=catalogue.themes, indicators=entries)
+
+
+def load_catalogue(path: Path | None = None, overrides: Path | None = None) -> Catalogue:
     """Load and validate the indicator catalogue.
 
     Parameters
     ----------
     path : Path, optional
         Defaults to ``data/catalogue/indicators.yml`` in the project root.
+    overrides : Path, optional
+        A data set's :data:`CATALOGUE_OVERRIDES` file (or its data directory);
+        applied when it exists (:func:`apply_catalogue_overrides`), ignored when
+        it does not, so ``load_catalogue(overrides=paths.data_dir)`` works for
+        the demo data and for ``build-tables`` output alike.
     """
     path = Path(path) if path else project_root() / "data" / "catalogue" / "indicators.yml"
-    return load_model(path, Catalogue, what="'themes' and 'indicators'")
+    catalogue = load_model(path, Catalogue, what="'themes' and 'indicators'")
+    if overrides is not None:
+        o = Path(overrides)
+        if o.is_dir():
+            o = o / CATALOGUE_OVERRIDES
+        if o.is_file():
+            ov = load_model(o, CatalogueOverrides, what="catalogue overrides ('indicators')")
+            catalogue = apply_catalogue_overrides(catalogue, ov, path=o)
+    return catalogue
 
 
 def load_area(path: Path) -> AreaParams:

@@ -419,7 +419,7 @@ def theme_chapter_md(
         f"{n_worse} daarvan {'is' if n_worse == 1 else 'zijn'} in het laatste jaar significant "
         f"ongunstiger dan in Nederland."
     )
-    note = _unavailable_note(view, inds, s)
+    note = _unavailable_note(view, inds, s) + _model_estimate_note(inds, s)
     legend = (
         "In de kolommen met vergelijkingsgebieden staat achter de waarde of "
         f"{escape_md(view.name)} daar significant van afwijkt: ▼ slechter, ▲ beter, "
@@ -496,6 +496,33 @@ def _unavailable_note(view: AreaView, inds: list[Indicator], s: pd.DataFrame) ->
     return "\n\n" + " ".join(parts)
 
 
+def _model_estimate_note(inds: list[Indicator], s: pd.DataFrame) -> str:
+    """Say which figures are model estimates and why they have no interval.
+
+    An indicator counts when the catalogue (or the data set's
+    ``catalogue_overrides.yml``) marks it ``model_estimate``, or when its
+    computed values carry the model-estimate method label.
+    """
+    from indicators.compute import MODEL_ESTIMATE_METHOD
+
+    def is_model(i: Indicator) -> bool:
+        if i.model_estimate:
+            return True
+        return i.id in s.index and s.loc[i.id, "latest_method"] == MODEL_ESTIMATE_METHOD
+
+    labels = [escape_md(i.label_nl) for i in inds if is_model(i)]
+    if not labels:
+        return ""
+    one = len(labels) == 1
+    return (
+        f"\n\n{join_nl(labels)} {'is een modelschatting' if one else 'zijn modelschattingen'} "
+        "(small-area estimation van RIVM en GGD'en uit de Gezondheidsmonitor), geen metingen in "
+        "een steekproef van dit gebied. Een steekproefinterval uit een aantal personen zou veel te "
+        f"smal zijn; daarom {'staat er' if one else 'staan ze'} zonder betrouwbaarheidsinterval "
+        "en zonder toets tegen Nederland of trendtoets."
+    )
+
+
 def _attr(text: str) -> str:
     """Make text safe inside a double-quoted markdown attribute."""
     return (
@@ -540,7 +567,8 @@ def annex_md(catalogue: Catalogue) -> str:
                 "byar": "Byar / exact Poisson",
                 "normal": "normaal (se)",
                 "none": "geen",
-            }[i.ci_method],
+            }[i.ci_method]
+            + (f": {escape_md(i.ci_note_nl)}" if i.ci_note_nl else ""),
         }
         for i in catalogue.indicators
     ]

@@ -10,6 +10,21 @@ Per table the snapshot holds::
     <table>.<region>.WijkenEnBuurten.<chunk>-<page>.json   unit names
     <table>.<region>.TypedDataSet.<chunk>-<page>.json      the numbers
 
+OData v4 tables (mapping ``format: odata4``, CBS ``datasets.cbs.nl/odata/v1/CBS/<id>/``)
+are stored the same way, with the v4 entity sets::
+
+    <table>.<region>.Properties.json          title, period, modification date (one entity)
+    <table>.<region>.Dimensions.001.json      dimension identifiers and kinds
+    <table>.<region>.MeasureCodes.001.json    measure identifiers, titles, units
+    <table>.<region>.WijkenEnBuurtenCodes.<chunk>-<page>.json   unit names
+    <table>.<region>.Observations.<chunk>-<page>.json           the numbers, one row per measure
+
+and :func:`read_table` pivots the observations (``Measure``/``Value`` plus the
+dimension codes) into the same wide table as a v3 ``TypedDataSet``, so the
+mapping and everything after it do not depend on the API version. In v4 a
+missing or secret cell has ``Value: null`` and a ``ValueAttribute`` other than
+``None`` (e.g. ``Impossible``, ``Confidential``); it stays missing.
+
 CBS conventions kept here: ``.`` (or ``null`` in the typed data set) means
 missing or secret and stays missing, never 0; keys are right-padded with
 spaces (stripped); the country is ``NL00`` (becomes ``NL01``). KWB counts of
@@ -43,6 +58,10 @@ from indicators.realdata.snapshot import PendingFile, SnapshotFile, write_snapsh
 
 CBS_ODATA = "https://opendata.cbs.nl/ODataApi/odata/"
 RIVM_ODATA = "https://dataderden.cbs.nl/ODataApi/odata/"
+#: CBS OData v4 service root for the CBS catalogue (tables as ``<root><id>/``).
+CBS_ODATA4 = "https://datasets.cbs.nl/odata/v1/CBS/"
+#: Fields of a v4 observation that are not dimensions.
+V4_FIELDS = {"Id", "Measure", "ValueAttribute", "Value", "StringValue"}
 
 #: KWB table id per year (DESIGN.md; verify online).
 KWB_TABLES: dict[int, str] = {
@@ -164,6 +183,27 @@ def odata_region_filter(gemeenten: Sequence[str], key: str = "WijkenEnBuurten") 
     return "(" + " or ".join(clauses) + ")"
 
 
+def odata4_region_filter(gemeenten: Sequence[str], key: str = "WijkenEnBuurten") -> str:
+    """An OData v4 ``$filter`` selecting municipalities with their wijken and buurten.
+
+    v4 has ``contains`` where v3 has ``substringof``; stray matches are dropped
+    after parsing, as for v3 (:func:`keep_region`).
+
+    >>> odata4_region_filter(["GM0917", "GM1954"])
+    "(contains(WijkenEnBuurten,'0917') or contains(WijkenEnBuurten,'1954'))"
+    """
+    return "(" + " or ".join(f"contains({key},'{g[2:]}')" for g in gemeenten) + ")"
+
+
+def odata4_any(column: str, values: Sequence[str]) -> str:
+    """``(col eq 'a' or col eq 'b')``, the v4 filter for a list of codes.
+
+    >>> odata4_any("Measure", ["T001036", "M000001"])
+    "(Measure eq 'T001036' or Measure eq 'M000001')"
+    """
+    return "(" + " or ".join(f"{column} eq '{v}'" for v in values) + ")"
+
+
 def keep_region(codes: pd.Series, gemeenten: Sequence[str] | None) -> pd.Series:
     """Mask of codes in the municipalities (plus NL01); all when ``gemeenten`` is None."""
     if gemeenten is None:
@@ -216,8 +256,14 @@ def fetch_table(
     the mapping with the live column list and return the problems).
 
     ``gemeenten`` overrides the region's list (e.g. with predecessors of merged
-    municipalities for years before the merger).
+    municipalities for years before the merger). Tables mapped as ``odata4``
+    are fetched with :func:`fetch_table4`.
     """
+    if req.mapping.format == "odata4":
+        return fetch_table4(
+            client, req, region, raw_root, day, gemeenten=gemeenten, chunk=chunk,
+            check_only=check_only,
+        )  # fmt: skip
     tid, table = req.table_id, req.mapping
     pending: list[PendingFile] = []
     prefix = f"{tid}.{region.slug}"
@@ -288,6 +334,96 @@ def fetch_table(
     return write_snapshot(raw_root, req.source, day, pending)
 
 
+def _pending(req: TableRequest, region: Region, name: str, resp, part: str, **extra) -> PendingFile:
+    table = req.mapping
+    meta = {"part": part, "region": region.slug, "geography_year": table.geography_year}
+    if table.period is not None:
+        meta["period"] = table.period
+    meta.update({k: v for k, v in extra.items() if v is not None})
+    return PendingFile(
+        name=name,
+        content=resp.body,
+        url=resp.url,
+        licence=req.licence,
+        citation=req.citation,
+        accessed=resp.accessed,
+        table_id=req.table_id,
+        title=table.title,
+        media_type="application/json",
+        extra=meta,
+    )
+
+
+def fetch_table4(
+    client: ODataClient,
+    req: TableRequest,
+    region: Region,
+    raw_root: Path,
+    day: str | date,
+    *,
+    gemeenten: Sequence[str] | None = None,
+    chunk: int = DEFAULT_CHUNK,
+    check_only: bool = False,
+) -> list[SnapshotFile] | list[str]:
+    """:func:`fetch_table` for a CBS OData v4 table (``Observations`` and its code lists).
+
+    Downloads ``Properties`` (one entity), ``Dimensions``, ``MeasureCodes``, and
+    per chunk of municipalities the ``Observations`` of the mapped measures
+    (``$filter`` on ``Measure``, the region with ``contains`` and the mapping's
+    dimension filters) and the names from ``<code_column>Codes``. With
+    ``check_only`` it only compares the mapping's measures and dimensions with
+    the live ``MeasureCodes`` and ``Dimensions``.
+    """
+    tid, table = req.table_id, req.mapping
+    prefix = f"{tid}.{region.slug}"
+    dim_pages = list(client.iter_pages(f"{tid}/Dimensions"))
+    measure_pages = list(client.iter_pages(f"{tid}/MeasureCodes"))
+    known = [{"Key": r.get("Identifier")} for p in dim_pages + measure_pages for r in p.rows]
+    problems = check_columns(known, table, tid)
+    if check_only:
+        return problems
+    if problems:
+        raise InputError(
+            "the mapping does not match the live table; fix data/mappings/cbs_kwb.yml:\n  "
+            + "\n  ".join(problems)
+        )
+    pending = [
+        _pending(req, region, f"{prefix}.Properties.json", client.get_entity(f"{tid}/Properties"),
+                 "Properties")
+    ]  # fmt: skip
+    for name, pages in (("Dimensions", dim_pages), ("MeasureCodes", measure_pages)):
+        for i, p in enumerate(pages, 1):
+            pending.append(_pending(req, region, f"{prefix}.{name}.{i:03d}.json", p, name))
+    geo_key = table.code_column
+    dim_filters = [odata4_any(k, [v]) for k, v in table.filters.items()]
+    measures = odata4_any("Measure", table.measures())
+    gms = list(gemeenten) if gemeenten is not None else region.gemeenten
+    groups: list[list[str] | None] = (
+        [list(gms[i : i + chunk]) for i in range(0, len(gms), chunk)] if gms else [None]
+    )
+    for c, group in enumerate(groups, 1):
+        geo = odata4_region_filter(group, geo_key) if group else None
+        if group and c == 1:  # Nederland once, for the benchmark
+            geo = f"({geo} or startswith({geo_key},'NL'))"
+        flt = " and ".join(x for x in [measures, geo, *dim_filters] if x)
+        for i, p in enumerate(client.iter_pages(f"{tid}/Observations", {"$filter": flt}), 1):
+            pending.append(
+                _pending(req, region, f"{prefix}.Observations.{c:02d}-{i:03d}.json", p,
+                         "Observations", chunk=c, page=i)
+            )  # fmt: skip
+        cparams = {}
+        if group:
+            cparams["$filter"] = odata4_region_filter(group, "Identifier")
+            if c == 1:
+                cparams["$filter"] = f"({cparams['$filter']} or startswith(Identifier,'NL'))"
+        for i, p in enumerate(client.iter_pages(f"{tid}/{geo_key}Codes", cparams), 1):
+            pending.append(
+                _pending(req, region, f"{prefix}.{geo_key}Codes.{c:02d}-{i:03d}.json", p,
+                         f"dimension:{geo_key}", chunk=c, page=i)
+            )  # fmt: skip
+    return write_snapshot(raw_root, req.source, day, pending)
+
+
 # --------------------------------------------------------------------------- parsing
 @dataclass(frozen=True)
 class CbsTable:
@@ -335,6 +471,8 @@ def read_table(files: Sequence[SnapshotFile], table: TableMap | None = None) -> 
     for f in files:
         part = str(f.meta.model_dump().get("part", ""))
         by_part.setdefault(part, []).append(f)
+    if "Observations" in by_part:
+        return _read_table4(tid, by_part, list(files), table)
     if "TypedDataSet" not in by_part:
         raise InputError(f"snapshot of {tid} has no TypedDataSet file", path=str(files[0].path))
     props = [
@@ -376,21 +514,107 @@ def read_table(files: Sequence[SnapshotFile], table: TableMap | None = None) -> 
     code_col = table.code_column if table else "WijkenEnBuurten"
     if code_col in data.columns:
         data["code"] = data[code_col].map(normalise_code)
+    return CbsTable(
+        table_id=tid,
+        data=data,
+        properties=ptab,
+        names=_names(by_part),
+        info=info_rows[0] if info_rows else {},
+        files=list(files),
+    )
+
+
+def _names(by_part: dict[str, list[SnapshotFile]]) -> dict[str, str]:
+    """Unit names from the geo dimension's code list (v3 ``Key``, v4 ``Identifier``)."""
     names: dict[str, str] = {}
     for part, fs in by_part.items():
         if part.startswith("dimension:"):
             for f in sorted(fs, key=_order):
                 for r in _load_rows(f):
-                    code = normalise_code(r.get("Key"))
+                    code = normalise_code(r.get("Key", r.get("Identifier")))
                     if code and r.get("Title"):
                         names[code] = str(r["Title"]).strip()
+    return names
+
+
+def _load_entity(f: SnapshotFile) -> dict:
+    try:
+        data = json.loads(f.path.read_bytes().decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"malformed JSON ({exc})", path=str(f.path)) from None
+    if not isinstance(data, dict) or isinstance(data.get("value"), list):
+        raise InputError("not a single OData entity", path=str(f.path))
+    return {k: v for k, v in data.items() if not k.startswith("@odata.")}
+
+
+def _read_table4(
+    tid: str, by_part: dict[str, list[SnapshotFile]], files: list[SnapshotFile], table
+) -> CbsTable:
+    """Pivot CBS v4 ``Observations`` (one row per unit x measure) to one row per unit.
+
+    The dimension columns (every field but ``Id, Measure, ValueAttribute, Value,
+    StringValue``) become the row key, each measure a column. ``Value: null``
+    stays NaN whatever the ``ValueAttribute``; a value that is not a number
+    raises :class:`InputError` naming file, row and field.
+    """
+    frames = []
+    for f in sorted(by_part["Observations"], key=_order):
+        df = pd.DataFrame(_load_rows(f))
+        df["_file"] = str(f.path)
+        df["_row"] = np.arange(len(df))
+        frames.append(df)
+    obs = pd.concat(frames, ignore_index=True)
+    measures = [
+        str(r.get("Identifier"))
+        for f in sorted(by_part.get("MeasureCodes", []), key=_order)
+        for r in _load_rows(f)
+    ]
+    if obs.empty:
+        raise InputError(f"snapshot of {tid} has no observations", path=str(files[0].path))
+    for col in ("Measure", "Value"):
+        if col not in obs.columns:
+            raise InputError(
+                f"not CBS v4 observations: no {col!r} field", path=obs["_file"].iloc[0], field=col
+            )
+    dims = [c for c in obs.columns if c not in V4_FIELDS and not c.startswith("_")]
+    for c in [*dims, "Measure"]:
+        obs[c] = obs[c].map(lambda v: v.strip() if isinstance(v, str) else v)
+    bad = obs["Value"].map(lambda v: not (v is None or isinstance(v, (int, float))))
+    bad &= ~obs["Value"].isna()
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(
+            f"expected a number or null, got {obs['Value'].iloc[i]!r} "
+            f"(row {obs['_row'].iloc[i]}, measure {obs['Measure'].iloc[i]})",
+            path=obs["_file"].iloc[i],
+            field="Value",
+        )
+    obs["Value"] = pd.to_numeric(obs["Value"], errors="coerce").astype("float64")
+    dup = obs.duplicated([*dims, "Measure"], keep=False)
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        key = ", ".join(f"{d}={obs[d].iloc[i]}" for d in dims)
+        raise InputError(
+            f"more than one observation for {key}, measure {obs['Measure'].iloc[i]}",
+            path=obs["_file"].iloc[i],
+        )
+    wide = obs.pivot(index=dims, columns="Measure", values="Value").reset_index()
+    wide.columns.name = None
+    for m in measures:  # a listed measure without any observation is missing, not an error
+        if m not in wide.columns:
+            wide[m] = np.nan
+    code_col = table.code_column if table else "WijkenEnBuurten"
+    if code_col in wide.columns:
+        wide["code"] = wide[code_col].map(normalise_code)
+    mcodes = [r for f in by_part.get("MeasureCodes", []) for r in _load_rows(f)]
+    props = by_part.get("Properties", [])
     return CbsTable(
         table_id=tid,
-        data=data,
-        properties=ptab,
-        names=names,
-        info=info_rows[0] if info_rows else {},
-        files=list(files),
+        data=wide,
+        properties=pd.DataFrame(mcodes),
+        names=_names(by_part),
+        info=_load_entity(props[0]) if props else {},
+        files=files,
     )
 
 
@@ -454,7 +678,7 @@ def table_requests(
     """The tables of a source to fetch, selected by year (KWB) or period (RIVM)."""
     out = []
     for tid, t in sorted(mapping.tables_for(source).items()):
-        if t.format != "odata":
+        if not t.is_odata:
             continue
         if years:
             covered = {t.period} if t.period is not None else set(RIVM_TABLES.get(tid, ()))

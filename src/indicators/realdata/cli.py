@@ -142,11 +142,19 @@ def fetch(
         provinces = cbs.load_provinces()
         reg = cbs.resolve_region(region, provinces)
         corr = load_correspondence()
-        url = base_url or mp.sources[source.value].base_url or cbs.SOURCES[source.value]
-        client = ODataClient(url, timeout=timeout, max_retries=retries)
+        default_url = mp.sources[source.value].base_url or cbs.SOURCES[source.value]
+        clients: dict[tuple[str, bool], ODataClient] = {}
         day = snapshot_date or date.today().isoformat()
         problems: list[str] = []
         for req in reqs:
+            # a v4 table may live at its own service root; --base-url overrides all
+            url = base_url or req.mapping.base_url or default_url
+            v3 = req.mapping.format == "odata"
+            if (url, v3) not in clients:  # v4 needs no $format=json (JSON is the default)
+                clients[url, v3] = ODataClient(
+                    url, timeout=timeout, max_retries=retries, json_format_param=v3
+                )
+            client = clients[url, v3]
             gms = region_codes_for_year(
                 reg, req.mapping.geography_year, corr, provinces.geography_year
             )
@@ -510,7 +518,7 @@ def build_tables(
     from indicators.config import project_root
     from indicators.realdata import cbs
     from indicators.realdata.geography import harmonise, load_correspondence, load_weights
-    from indicators.realdata.mapping import default_mapping_path, load_mapping
+    from indicators.realdata.mapping import catalogue_overrides, default_mapping_path, load_mapping
     from indicators.realdata.snapshot import verify as verify_file
 
     if not name or "/" in name or name.startswith("."):
@@ -599,9 +607,13 @@ def build_tables(
     obs = obs.sort_values(["indicator_id", "unit_code", "period"], kind="stable").reset_index(
         drop=True
     )
-    files = _write_outputs(
-        out_root, name, units, obs, approximations, manifest, catalogue, chosen, mp, ref, reg
+    overrides = catalogue_overrides(
+        mp, sorted({tid for _, tid in chosen}), set(obs["indicator_id"])
     )
+    files = _write_outputs(
+        out_root, name, units, obs, approximations, manifest, catalogue, chosen, mp, ref, reg,
+        overrides,
+    )  # fmt: skip
     return BuildResult(
         out_dir=out_dir,
         skipped=False,
@@ -627,7 +639,7 @@ def _load_and_map(chosen, mp):
         tmap = mp.table(tid)
         meta = fs[0].meta.model_dump()
         geo_year = tmap.geography_year or meta.get("geography_year")
-        if tmap.format == "odata":
+        if tmap.is_odata:
             t = cbs.read_table(fs, tmap)
             df, path = t.data, str(fs[0].path.parent)
             names.setdefault(int(geo_year), {}).update(t.names)
@@ -793,8 +805,14 @@ def _units(
 
 
 def _write_outputs(
-    out_root, name, units, obs, approximations, manifest, catalogue, chosen, mp, ref, reg
-) -> dict[str, Path]:
+    out_root, name, units, obs, approximations, manifest, catalogue, chosen, mp, ref, reg,
+    overrides,
+) -> dict[str, Path]:  # fmt: skip
+    from indicators.config import (
+        CATALOGUE_OVERRIDES,
+        CatalogueOverrides,
+        apply_catalogue_overrides,
+    )
     from indicators.realdata.quality import (
         APPROXIMATIONS_SCHEMA,
         FLAGS_SCHEMA,
@@ -824,6 +842,19 @@ def _write_outputs(
         appr["note"] = appr["note"].fillna("")
         validate_frame(appr, APPROXIMATIONS_SCHEMA, tmp / "approximations.csv")
         appr.to_csv(tmp / "approximations.csv", index=False, lineterminator="\n")
+        ov = CatalogueOverrides(
+            description="Geschreven door `indicators data build-tables`: catalogusinstellingen "
+            "die voor deze gegevens anders zijn dan in data/catalogue/indicators.yml "
+            "(modelschattingen hebben geen steekproefinterval).",
+            indicators=overrides,
+        )
+        (tmp / CATALOGUE_OVERRIDES).write_text(
+            yaml.safe_dump(
+                ov.model_dump(mode="json", exclude_none=True), allow_unicode=True, sort_keys=False
+            ),
+            encoding="utf-8",
+        )
+        catalogue = apply_catalogue_overrides(catalogue, ov, path=tmp / CATALOGUE_OVERRIDES)
         # the files must load exactly as `indicators build --data-dir` loads them
         u = load_units(tmp / "units.csv")
         o = load_observations(tmp / "observations.csv", catalogue=catalogue, units=u)
@@ -1025,7 +1056,7 @@ def validate(
         own = (data_dir / "inputs.yml").exists()
         report_dir = data_dir if own else project_root() / "_build" / "quality" / data_dir.name
     try:
-        catalogue = load_catalogue()
+        catalogue = load_catalogue(overrides=data_dir)  # catalogue_overrides.yml, if any
         units = load_units(data_dir / "units.csv")
         obs = load_observations(data_dir / "observations.csv", catalogue=catalogue, units=units)
         appr = _optional_csv(data_dir / "approximations.csv")

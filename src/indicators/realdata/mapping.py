@@ -41,7 +41,14 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from indicators.config import UNIT_CODE_RE, Catalogue, _format_validation_error, read_yaml
+from indicators.config import (
+    UNIT_CODE_RE,
+    Catalogue,
+    CIMethod,
+    IndicatorOverride,
+    _format_validation_error,
+    read_yaml,
+)
 from indicators.exceptions import InputError
 
 Level = Literal["land", "provincie", "gemeente", "wijk", "buurt"]
@@ -148,7 +155,15 @@ class TableMap(_Strict):
 
     source: str
     title: str
-    format: Literal["odata", "csv"] = "odata"
+    #: ``odata``: CBS OData v3, one column per topic (``TypedDataSet``);
+    #: ``odata4``: CBS OData v4 (``Observations``, one row per measure): the role
+    #: ``column`` is then a measure identifier (``MeasureCodes``, e.g. ``T001036``)
+    #: and ``code_column`` / ``period_column`` / ``filters`` name dimensions;
+    #: ``csv``: an imported file.
+    format: Literal["odata", "odata4", "csv"] = "odata"
+    #: Service root for this table when it differs from the source's (e.g. v4 tables
+    #: at ``https://datasets.cbs.nl/odata/v1/CBS/`` next to v3 tables of the same source).
+    base_url: str | None = None
     period: int | None = Field(default=None, ge=1990, le=2100)
     period_column: str | None = None
     geography_year: int | None = Field(default=None, ge=1990, le=2100)
@@ -158,6 +173,11 @@ class TableMap(_Strict):
     verified: Literal["checked-against-data", "seen-in-other-code", "unverified"]
     evidence: str = ""
     model_estimate: bool = False
+    #: Interval for this table's figures when it differs from the catalogue's. Model
+    #: estimates default to ``none``: a Wilson or Byar interval from a nominal n (here the
+    #: number of inhabitants used as weight) would be far too narrow.
+    ci_method: CIMethod | None = None
+    ci_note_nl: str = ""
     rounding: Rounding | None = None
     indicators: dict[str, IndicatorMap]
 
@@ -168,6 +188,26 @@ class TableMap(_Strict):
         if not self.indicators:
             raise ValueError("maps no indicators")
         return self
+
+    @property
+    def effective_ci_method(self) -> CIMethod | None:
+        """``ci_method``, else ``none`` for model estimates, else ``None`` (the catalogue's)."""
+        if self.ci_method is not None:
+            return self.ci_method
+        return "none" if self.model_estimate else None
+
+    @property
+    def is_odata(self) -> bool:
+        return self.format in ("odata", "odata4")
+
+    def measures(self) -> list[str]:
+        """The role columns (for ``odata4``: the measure identifiers to download)."""
+        return list(dict.fromkeys(c for m in self.indicators.values() for c in m.columns()))
+
+    def dimensions(self) -> list[str]:
+        """Code, period and filter columns (for ``odata4``: dimensions)."""
+        cols = [self.code_column, self.period_column, *self.filters]
+        return list(dict.fromkeys(c for c in cols if c))
 
     def columns(self) -> list[str]:
         """Every source column this table needs (code, name, period, filters, roles)."""
@@ -282,6 +322,51 @@ def check_against_catalogue(mapping: MappingFile, catalogue: Catalogue, path: Pa
                         path=str(path),
                         row=where,
                     )
+
+
+MODEL_ESTIMATE_NOTE_NL = (
+    "modelschatting (small-area estimation, RIVM/GGD SMAP), geen meting in een steekproef: een "
+    "steekproefinterval (Wilson) uit het aantal inwoners zou veel te smal zijn, dus er staat geen "
+    "interval bij en het cijfer wordt niet getoetst"
+)
+
+
+def catalogue_overrides(
+    mapping: MappingFile, table_ids: list[str], indicator_ids: set[str] | None = None
+) -> dict[str, IndicatorOverride]:
+    """Catalogue settings implied by the tables used: no interval for model estimates.
+
+    For every indicator mapped by a table whose :attr:`TableMap.effective_ci_method`
+    is set (and, with ``indicator_ids``, present in the data), one
+    :class:`~indicators.config.IndicatorOverride`. An indicator fed by a model
+    estimate in any table gets the model-estimate setting (conservative), and
+    its source names that table.
+
+    >>> mp = load_mapping()
+    >>> o = catalogue_overrides(mp, ["50090NED", "84583NED"])
+    >>> o["roken"].ci_method, o["roken"].model_estimate, "aandeel_65plus" in o
+    ('none', True, False)
+    """
+    out: dict[str, IndicatorOverride] = {}
+    for tid in sorted(table_ids):
+        t = mapping.table(tid)
+        method = t.effective_ci_method
+        if method is None:
+            continue
+        for ind in t.indicators:
+            if indicator_ids is not None and ind not in indicator_ids:
+                continue
+            prev = out.get(ind)
+            if prev is not None and prev.model_estimate and not t.model_estimate:
+                continue
+            note = t.ci_note_nl or (MODEL_ESTIMATE_NOTE_NL if t.model_estimate else "")
+            out[ind] = IndicatorOverride(
+                ci_method=method,
+                model_estimate=t.model_estimate,
+                ci_note_nl=note,
+                source=mapping.citation(tid),
+            )
+    return out
 
 
 def unit_level(code: str) -> str:

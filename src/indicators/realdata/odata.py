@@ -7,10 +7,23 @@ a timeout per request, the raw bytes of every page (they are stored as
 snapshots and checksummed), and refusing a ``nextLink`` that points to another
 host. It also adds no dependency.
 
-Paging follows ``odata.nextLink`` (OData v3 JSON light, CBS
-``opendata.cbs.nl/ODataApi``) and ``@odata.nextLink`` (OData v4,
-``odata4.cbs.nl`` / ``datasets.cbs.nl``). CBS's v3 service returns at most
-10,000 rows per response and then a ``nextLink`` with a ``$skip``.
+Both JSON payload shapes are read:
+
+* OData v3 JSON light (CBS ``opendata.cbs.nl/ODataApi/odata/<id>/``):
+  ``{"odata.metadata": ..., "value": [...], "odata.nextLink": ...}``, errors as
+  ``{"odata.error": {"message": {"value": ...}}}``.
+* OData v4 (CBS ``datasets.cbs.nl/odata/v1/CBS/<id>/``, formerly
+  ``odata4.cbs.nl``): ``{"@odata.context": ..., "value": [...],
+  "@odata.nextLink": ...}``, errors as ``{"error": {"code": ..., "message":
+  ...}}``; single entities (CBS's ``Properties``) are a plain object with
+  ``@odata.context`` and no ``value`` (:meth:`ODataClient.get_entity`).
+
+Paging follows ``odata.nextLink`` / ``@odata.nextLink``. CBS's v3 service
+returns at most 10,000 rows per response and then a ``nextLink`` with a
+``$skip``; the v4 service pages ``Observations`` the same way. CBS's v4
+observation format (``Id, Measure, ValueAttribute, Value`` plus one column
+per dimension) is turned into a wide table by
+:func:`indicators.realdata.cbs.read_table`.
 
 Notes
 -----
@@ -70,6 +83,21 @@ class Page:
     def rows(self) -> list[dict[str, Any]]:
         value = self.data.get("value", [])
         return value if isinstance(value, list) else []
+
+    @property
+    def version(self) -> int | None:
+        """OData protocol version of the payload: 3 (``odata.metadata``), 4 (``@odata.context``).
+
+        >>> Page("u", b"", {"@odata.context": "x", "value": []}, None).version
+        4
+        >>> Page("u", b"", {"odata.metadata": "x", "value": []}, None).version
+        3
+        """
+        if any(k.startswith("@odata.") for k in self.data):
+            return 4
+        if any(k.startswith("odata.") for k in self.data):
+            return 3
+        return None
 
     @property
     def next_link(self) -> str | None:
@@ -215,6 +243,15 @@ class ODataClient:
         if "odata.error" in data or "error" in data:
             raise ODataError(_server_message(body.decode("utf-8", "replace")), url=url)
         return Page(url=url, body=body, data=data, accessed=accessed)
+
+    def get_entity(self, path: str, params: dict[str, str] | None = None) -> Page:
+        """GET a single entity (no ``value`` list), e.g. CBS v4 ``<id>/Properties``."""
+        page = self.get(self.url(path, params))
+        if isinstance(page.data.get("value"), list):
+            raise ODataError(
+                "expected a single entity, got a collection ('value' list)", url=page.url
+            )
+        return page
 
     def iter_pages(self, path_or_url: str, params: dict[str, str] | None = None) -> Iterator[Page]:
         """Yield every page of a collection, following ``nextLink`` until there is none."""

@@ -78,6 +78,7 @@ def built_project(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("project")
     subset(root, GEMEENTEN, AREAS, comparisons=False)
+    shutil.copytree(Paths.default().survey_dir, root / "survey")
     mp = pytest.MonkeyPatch()
     mp.setattr("indicators.pipeline.build_report", _stub_report([]))
     try:
@@ -94,6 +95,7 @@ def _paths(root: Path) -> Paths:
         params_dir=root / "params",
         build_dir=root / "build",
         output_dir=root / "out",
+        survey_dir=root / "survey",
     )
 
 
@@ -135,7 +137,7 @@ def _edit_observation(root: Path, unit: str) -> None:
 
 def test_first_build_built_everything(built_project):
     manifest = Manifest(built_project / "build" / "cache" / "manifest.json")
-    assert set(manifest.steps) == {"compute", "index"} | {
+    assert set(manifest.steps) == {"compute", "survey-analysis", "index"} | {
         f"report:{k}" for k in [*AREAS, "provincie", "enquete-arbeidsmigranten"]
     }
 
@@ -165,6 +167,32 @@ def test_changing_one_params_file_rebuilds_that_area_and_the_province(project):
     assert reasons["kerkrade-oost"] == ["params/kerkrade-oost.yml changed"]
     assert "params/kerkrade-oost.yml changed" in reasons["provincie"]
     assert "compute" in reasons  # the areas' numbers are recomputed, all at once
+
+
+def test_a_params_change_does_not_rerun_the_survey_analysis(project):
+    root, _ = project
+    f = root / "params" / "gemeente-vaals.yml"
+    f.write_text(f.read_text(encoding="utf-8") + "# herzien\n", encoding="utf-8")
+    assert "survey analysis" not in _reasons(_rebuild(root))
+
+
+def test_a_survey_change_reruns_only_the_survey_analysis_and_what_reads_it(project):
+    """A byte change with the same results reruns the analysis but rebuilds no report;
+    a change in the results rebuilds every report that shows survey figures."""
+    root, calls = project
+    readme = root / "survey" / "README.md"  # in the survey folder, not read by the analysis
+    readme.write_text(readme.read_text(encoding="utf-8") + "\nOpmerking.\n", "utf-8")
+    reasons = _reasons(_rebuild(root))
+    assert reasons["survey analysis"] == ["survey/README.md changed"]
+    assert "compute" not in reasons
+    assert calls == [], reasons  # same survey results: nothing downstream is stale
+    micro = root / "survey" / "microdata.csv"
+    lines = micro.read_text(encoding="utf-8").splitlines(keepends=True)
+    micro.write_text("".join(lines[:-40]), encoding="utf-8")  # 40 fewer respondents
+    reasons = _reasons(_rebuild(root))
+    assert "compute" not in reasons
+    assert sorted(calls) == sorted([*AREAS, "provincie", "enquete-arbeidsmigranten"])
+    assert reasons["enquete-arbeidsmigranten"] == ["survey results changed"]
 
 
 def test_data_changes_rebuild_only_the_reports_whose_slice_changed(project):
@@ -316,6 +344,7 @@ def test_real_builds_are_incremental(tmp_path):
     from indicators.scale import subset
 
     subset(tmp_path, GEMEENTEN, ["heerlen-noord", "gemeente-vaals"], comparisons=False)
+    shutil.copytree(Paths.default().survey_dir, tmp_path / "survey")
     paths = _paths(tmp_path)
 
     def run():

@@ -708,12 +708,16 @@ def compute_step_plan(inp: Inputs) -> Step:
     docs.append(root / pl.PROVINCE_TEMPLATE)
     inputs = {
         **inp.files(data),
-        # Everything else under data/ (catalogue, P&C, survey microdata, registers): the
-        # compute step reads most of it, and a file it does not read only costs a rerun
-        # whose results come out the same (so no report is rebuilt).
+        # Everything else under data/ (catalogue, P&C, registers) except the survey, which
+        # has its own step: the compute step reads most of it, and a file it does not read
+        # only costs a rerun whose results come out the same (so no report is rebuilt).
         **inp.files(
             sorted(
-                f for f in (root / "data").rglob("*") if f.is_file() and not f.name.startswith(".")
+                f
+                for f in (root / "data").rglob("*")
+                if f.is_file()
+                and not f.name.startswith(".")
+                and (root / "data" / "survey") not in f.parents
             )
         ),
         **inp.files(inp.params_files()),
@@ -723,6 +727,24 @@ def compute_step_plan(inp: Inputs) -> Step:
     out = p.build_dir / "compute"
     outputs = [out / f"{t}.csv" for t in TABLES] + [out / "meta.json"]
     return _with_code("compute", "compute", inputs, code, inp.env_digest, outputs)
+
+
+def survey_analysis_plan(inp: Inputs) -> Step:
+    """The survey analysis: the survey data (microdata, codebook, margins, config) and code.
+
+    It reads nothing else, so an indicator or params change does not rerun it,
+    and a survey change does not rerun the indicator compute step.
+    """
+    import inspect
+
+    from indicators import pipeline as pl
+
+    survey_dir = Path(inp.paths.survey_dir or inp.root / "data" / "survey")
+    inputs = {**inp.files(sorted(f for f in survey_dir.rglob("*") if f.is_file()))}
+    roots = imports_in_source(inspect.getsource(pl.survey_step))
+    code = inp.code(roots, [Path(pl.__file__)], stop=frozenset())
+    out = inp.paths.build_dir / "compute" / pl.SURVEY_RESULTS
+    return _with_code("survey-analysis", "survey analysis", inputs, code, inp.env_digest, [out])
 
 
 def compute_code_roots() -> set[str]:
@@ -767,6 +789,13 @@ def _report_common(inp: Inputs, spec) -> tuple[dict[str, str], dict[str, str]]:
     return inputs, code
 
 
+def _register_files(inp: Inputs):
+    """The register files the reports read (CSV or Excel, see ``registers.default_paths``)."""
+    from indicators.registers import default_paths
+
+    return default_paths(inp.paths.registers_dir)
+
+
 def report_outputs(paths, spec, notebooks: bool) -> list[Path]:
     dest = Path(paths.output_dir) / spec.dest
     outs = [dest / "index.html", dest / spec.pdf_name]
@@ -783,7 +812,7 @@ def area_step_plan(inp: Inputs, spec, index: ResultsIndex, notebooks: bool) -> S
         **index.slice_inputs(spec.key),
         **inp.files([Path(spec.parameters["params_file"])]),
         **inp.files([root / "data" / "catalogue" / "indicators.yml"]),
-        **inp.files([root / "data" / "registers" / "interventions.csv"]),
+        **inp.files([_register_files(inp).interventions]),
         **inp.files([root / "data" / "registers" / "config.yml"]),
         **common,
     }
@@ -805,7 +834,9 @@ def province_step_plan(inp: Inputs, spec, notebooks: bool, results_dir: Path) ->
         **inp.folder(root / "data" / "catalogue"),
         **inp.folder(root / "data" / "pc"),
         **inp.folder(root / "data" / "registers"),
+        **inp.files(vars(_register_files(inp)).values()),
         **inp.folder(root / "data" / "demo" / "reference"),
+        **({"boundaries": inp.file(p.boundaries)} if p.boundaries else {}),
         **common,
     }
     outputs = report_outputs(p, spec, notebooks)
@@ -813,7 +844,8 @@ def province_step_plan(inp: Inputs, spec, notebooks: bool, results_dir: Path) ->
 
 
 def survey_step_plan(inp: Inputs, spec, notebooks: bool, results_dir: Path) -> Step:
-    """The survey report reads only the survey results and the survey data.
+    """The survey report reads only the survey results (which record the sha256 of
+    every survey file they were computed from).
 
     It does not depend on the indicator data or on any area's params, so
     changing those does not rebuild it.
@@ -824,7 +856,6 @@ def survey_step_plan(inp: Inputs, spec, notebooks: bool, results_dir: Path) -> S
     inputs = {
         "survey results": inp.file(Path(results_dir) / "survey.pkl"),
         "results meta": meta,
-        **inp.folder(root / "data" / "survey"),
         **common,
     }
     outputs = report_outputs(p, spec, notebooks)
@@ -933,6 +964,7 @@ def build(
     from indicators.pipeline import (
         PROVINCE_KEY,
         SURVEY_KEY,
+        SURVEY_RESULTS,
         AreaOutcome,
         Paths,
         area_spec,
@@ -940,6 +972,7 @@ def build(
         province_spec,
         select,
         survey_spec,
+        survey_step,
     )
     from indicators.render import available_engine
 
@@ -958,20 +991,38 @@ def build(
         inp = Inputs(paths, engine_name)
         steps: list[Step] = []
 
-        # Compute (once, all areas)
+        # Compute (once, all areas) and the survey analysis: two independent steps
+        # writing into one results directory.
         comp = compute_step_plan(inp)
         comp.reasons = manifest.reasons(comp, inp.env, force)
-        steps.append(comp)
+        surv = survey_analysis_plan(inp)
+        surv.reasons = manifest.reasons(surv, inp.env, force)
+        steps += [comp, surv]
         results_dir = paths.build_dir / "compute"
-        if comp.stale:
-            tc = time.perf_counter()
-            if dry_run:
-                scratch_paths = Paths(**{**vars(paths), "build_dir": Path(scratch)})
-                results_dir = compute_step(scratch_paths)
+        if dry_run and (comp.stale or surv.stale):
+            # Work out the new results in a scratch copy; the build dir stays untouched.
+            scratch_paths = Paths(**{**vars(paths), "build_dir": Path(scratch)})
+            scratch_dir = Path(scratch) / "compute"
+            if comp.stale:
+                compute_step(scratch_paths, survey=False)
             else:
-                results_dir = compute_step(paths)
-                produced = [results_dir / r for r in [*result_files(results_dir), "meta.json"]]
+                shutil.copytree(results_dir, scratch_dir, dirs_exist_ok=True)
+            if surv.stale:
+                survey_step(scratch_paths)
+            elif (results_dir / SURVEY_RESULTS).exists():
+                shutil.copyfile(results_dir / SURVEY_RESULTS, scratch_dir / SURVEY_RESULTS)
+            results_dir = scratch_dir
+        elif not dry_run:
+            if comp.stale:
+                tc = time.perf_counter()
+                compute_step(paths, survey=False)
+                rels = [r for r in result_files(results_dir) if r != SURVEY_RESULTS]
+                produced = [results_dir / r for r in [*rels, "meta.json"]]
                 manifest.record(comp, produced, time.perf_counter() - tc)
+                manifest.save(inp.env)
+            if surv.stale:
+                tc = time.perf_counter()
+                manifest.record(surv, [survey_step(paths)], time.perf_counter() - tc)
                 manifest.save(inp.env)
 
         # Reports

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from indicators.exceptions import IndicatorsError
+from indicators.exceptions import IndicatorsError, InputError
 
 app = typer.Typer(
     help="Indicator reports for the social domain of the Province of Limburg.",
@@ -123,6 +123,24 @@ def build(
     build_dir: Annotated[
         Path | None, typer.Option(help="Build and cache directory (default: _build).")
     ] = None,
+    survey_dir: Annotated[
+        Path | None,
+        typer.Option(help="Labour-migrant survey files (default: data/survey)."),
+    ] = None,
+    registers_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Registers: interventions, subsidies, statushouders as .xlsx or .csv "
+            "(default: data/registers)."
+        ),
+    ] = None,
+    boundaries: Annotated[
+        Path | None,
+        typer.Option(
+            help="CBS wijk- en buurtkaart (GeoPackage): adds choropleths of wijken and buurten "
+            "to the province report (needs geopandas).",
+        ),
+    ] = None,
 ) -> None:
     """Build per-area reports (HTML + PDF) and the site index into _output/.
 
@@ -136,8 +154,19 @@ def build(
     from indicators.pipeline import Paths, select
 
     try:
+        for name, folder in (("--survey-dir", survey_dir), ("--registers-dir", registers_dir)):
+            if folder is not None and not folder.is_dir():
+                raise InputError(f"{name}: not a directory", path=str(folder))
+        if boundaries is not None and not boundaries.is_file():
+            raise InputError("--boundaries: file not found", path=str(boundaries))
         paths = Paths.default(
-            output_dir=output_dir, data_dir=data_dir, params_dir=params_dir, build_dir=build_dir
+            output_dir=output_dir,
+            data_dir=data_dir,
+            params_dir=params_dir,
+            build_dir=build_dir,
+            survey_dir=survey_dir,
+            registers_dir=registers_dir,
+            boundaries=boundaries,
         )
         todo = select(load_areas(paths.params_dir), areas, all_)
         with_province = province if province is not None else (all_ or not areas)

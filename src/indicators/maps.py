@@ -222,10 +222,43 @@ def tile_grid_map(
     return Chart(path=Path(path), caption=caption or title, alt=alt)
 
 
+#: Code and name columns of CBS boundary files: PDOK/WFS (statcode), the
+#: wijkenbuurten GeoPackages since 2022 (buurtcode, wijkcode) and older shapefiles.
+CODE_COLUMNS = (
+    "statcode",
+    "buurtcode",
+    "wijkcode",
+    "BU_CODE",
+    "WK_CODE",
+    "gemeentecode",
+    "GM_CODE",
+)
+NAME_COLUMNS = (
+    "statnaam",
+    "buurtnaam",
+    "wijknaam",
+    "BU_NAAM",
+    "WK_NAAM",
+    "gemeentenaam",
+    "GM_NAAM",
+)
+_LAYER_HINT = {"BU": "buurt", "WK": "wijk", "GM": "gemeente"}
+
+
+def _pick_layer(layers: list[str], values: pd.Series) -> str:
+    """The layer for the values' kind of code (``BU``/``WK``/``GM``), else the first."""
+    prefixes = pd.Index(values.index.astype(str)).str[:2].value_counts()
+    hint = _LAYER_HINT.get(str(prefixes.index[0])) if len(prefixes) else None
+    for name in layers:
+        if hint and hint in name.lower():
+            return name
+    return layers[0]
+
+
 def choropleth(
     gdf_path: Path,
     values: pd.Series,
-    code_col: str = "statcode",
+    code_col: str | None = None,
     *,
     path: Path,
     title: str,
@@ -235,7 +268,8 @@ def choropleth(
     classes: int | None = None,
     decimals: int = 1,
     caption: str | None = None,
-    name_col: str | None = "statnaam",
+    name_col: str | None = None,
+    restrict: bool = True,
 ) -> Chart:
     """Choropleth of wijken or buurten from a CBS boundary GeoPackage.
 
@@ -245,18 +279,26 @@ def choropleth(
         GeoPackage (e.g. CBS *wijkenbuurten_2024.gpkg*); read with geopandas.
     values : Series
         Indexed by the codes in ``code_col`` (``WK######`` or ``BU########``).
-    code_col : str
-        Column with the CBS codes (CBS: ``statcode``; older files ``buurtcode``).
+    code_col : str, optional
+        Column with the CBS codes; default: the one of :data:`CODE_COLUMNS`
+        that matches most of ``values`` (``statcode`` in PDOK files,
+        ``buurtcode``/``wijkcode`` in the CBS GeoPackages since 2022).
     path : Path
         PNG file to write.
     title, label : str
     layer : str, optional
         Layer to read (CBS files hold ``gemeenten``, ``wijken`` and ``buurten``);
-        default the only or first layer.
+        default the layer named after the values' kind of code (``BU``: a
+        layer with "buurt" in its name, ``WK``: "wijk"), else the first.
     cmap, classes, decimals, caption
         As for :func:`tile_grid_map`.
     name_col : str, optional
-        Column with unit names for the alt text (CBS: ``statnaam``).
+        Column with unit names for the alt text; default the first of
+        :data:`NAME_COLUMNS` present.
+    restrict : bool, default True
+        Draw only the municipalities that have values (code characters 3-6,
+        e.g. ``0917`` in ``BU09170101``), so a national file gives a map of
+        the province, not of the Netherlands.
 
     Raises
     ------
@@ -287,20 +329,30 @@ def choropleth(
         raise InputError(f"not a readable GeoPackage ({exc})", path=str(gdf_path)) from None
     if layer is not None and layer not in layers:
         raise InputError(f"layer '{layer}' not found; layers are {layers}", path=str(gdf_path))
-    gdf = gpd.read_file(gdf_path, layer=layer if layer is not None else layers[0])
+    if not isinstance(values, pd.Series):
+        raise ArgumentError("values must be a pandas Series indexed by CBS code")
+    vals = pd.to_numeric(values, errors="coerce").astype(float)
+    vals.index = vals.index.astype(str)
+    gdf = gpd.read_file(gdf_path, layer=layer if layer is not None else _pick_layer(layers, vals))
+    cols = [c for c in gdf.columns if c != "geometry"]
+    if code_col is None:
+        found = [c for c in CODE_COLUMNS if c in gdf.columns]
+        hits = {c: int(gdf[c].astype(str).str.strip().isin(vals.index).sum()) for c in found}
+        code_col = max(found, key=lambda c: hits[c]) if found else CODE_COLUMNS[0]
     if code_col not in gdf.columns:
-        cols = [c for c in gdf.columns if c != "geometry"]
         raise InputError(
             f"code column '{code_col}' not found; columns are {cols}",
             path=str(gdf_path),
             field=code_col,
         )
-    if not isinstance(values, pd.Series):
-        raise ArgumentError("values must be a pandas Series indexed by CBS code")
+    if name_col is None:
+        name_col = next((c for c in NAME_COLUMNS if c in gdf.columns), None)
     codes = gdf[code_col].astype(str).str.strip()
-    vals = pd.to_numeric(values, errors="coerce").astype(float)
-    vals.index = vals.index.astype(str)
     matched = codes.isin(vals.index)
+    if restrict and matched.any():
+        keep = codes.str[2:6].isin(set(codes[matched].str[2:6])).to_numpy()
+        gdf, codes = gdf[keep].reset_index(drop=True), codes[keep].reset_index(drop=True)
+        matched = codes.isin(vals.index)
     if not matched.any():
         raise InputError(
             f"no code in column '{code_col}' matches the values "

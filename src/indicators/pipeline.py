@@ -48,6 +48,12 @@ class Paths:
     params_dir: Path
     build_dir: Path
     output_dir: Path
+    #: The labour-migrant survey (microdata, codebook, margins).
+    survey_dir: Path | None = None
+    #: The registers (interventions, subsidies, status holders; CSV or Excel).
+    registers_dir: Path | None = None
+    #: Optional CBS wijk/buurt boundary file (GeoPackage) for the province's choropleths.
+    boundaries: Path | None = None
 
     @classmethod
     def default(
@@ -57,6 +63,9 @@ class Paths:
         data_dir: Path | None = None,
         build_dir: Path | None = None,
         params_dir: Path | None = None,
+        survey_dir: Path | None = None,
+        registers_dir: Path | None = None,
+        boundaries: Path | None = None,
     ) -> Paths:
         root = root or project_root()
         return cls(
@@ -65,7 +74,15 @@ class Paths:
             params_dir=params_dir or root / "params",
             build_dir=build_dir or root / "_build",
             output_dir=output_dir or root / "_output",
+            survey_dir=survey_dir or root / "data" / "survey",
+            registers_dir=registers_dir or root / "data" / "registers",
+            boundaries=boundaries,
         )
+
+    def notebook_value(self, name: str) -> str:
+        """A path as a notebook parameter: absolute, or ``""`` when not given."""
+        value = getattr(self, name)
+        return str(Path(value).resolve()) if value else ""
 
 
 @dataclass
@@ -96,8 +113,13 @@ def load_inputs(paths: Paths):
     return catalogue, areas, units, obs
 
 
-def compute_step(paths: Paths) -> Path:
-    """Compute all statistics for all areas once; returns the results directory."""
+def compute_step(paths: Paths, survey: bool = True) -> Path:
+    """Compute all statistics for all areas once; returns the results directory.
+
+    With ``survey`` (the default) the survey analysis (:func:`survey_step`) runs
+    too, so the directory is complete. The incremental build runs the two as
+    separate steps: the survey does not depend on the indicator data or params.
+    """
     from indicators.compute import compute_all
     from indicators.store import provenance, save_results
 
@@ -131,11 +153,25 @@ def compute_step(paths: Paths) -> Path:
     compute_trendbreak(results, catalogue, areas, load_trendbreak_config(catalogue=catalogue)).save(
         out
     )
-    # The labour-migrant survey: validated, weighted, estimated and suppressed once.
+    if survey:
+        survey_step(paths)
+    return out
+
+
+SURVEY_RESULTS = "survey.pkl"
+
+
+def survey_step(paths: Paths) -> Path:
+    """The labour-migrant survey: validated, weighted, estimated and suppressed once.
+
+    Writes ``<build>/compute/survey.pkl`` (read by the area, province and survey
+    reports); returns its path.
+    """
     from indicators.survey.analysis import run_survey_analysis, save_survey_results
 
-    save_survey_results(run_survey_analysis(), out / "survey.pkl")
-    return out
+    out = paths.build_dir / "compute"
+    out.mkdir(parents=True, exist_ok=True)
+    return save_survey_results(run_survey_analysis(paths.survey_dir), out / SURVEY_RESULTS)
 
 
 @dataclass(frozen=True)
@@ -151,6 +187,8 @@ class ReportSpec:
     title: str
     subtitle: str
     area_name: str
+    #: Names of :class:`Paths` fields passed to the notebook as parameters (absolute).
+    path_params: tuple[str, ...] = ()
 
 
 KIND_SUBTITLE = {
@@ -174,6 +212,7 @@ def area_spec(slug: str, areas: AreaSet) -> ReportSpec:
         title=f"Indicatorenrapport {area.name}",
         subtitle=f"{KIND_SUBTITLE[area.kind]} · {PROGRAMME}",
         area_name=area.name,
+        path_params=("registers_dir",),
     )
 
 
@@ -188,6 +227,7 @@ def province_spec() -> ReportSpec:
         title="Provinciaal overzicht Samen leven en bestaanszekerheid",
         subtitle=f"Alle gebiedsgerichte aanpakken, behoefte-index en planning en control · {PROGRAMME}",
         area_name="Provincie Limburg",
+        path_params=("data_dir", "params_dir", "registers_dir", "boundaries"),
     )
 
 
@@ -206,6 +246,7 @@ def survey_spec() -> ReportSpec:
         title="Arbeidsmigranten in Limburg: wonen, werk en behoeften",
         subtitle=f"Thematisch enquêterapport · {PROGRAMME}",
         area_name="Enquête arbeidsmigranten",
+        path_params=("survey_dir",),
     )
 
 
@@ -276,6 +317,7 @@ def build_report(
             nb_out,
             {
                 **spec.parameters,
+                **{name: paths.notebook_value(name) for name in spec.path_params},
                 "results_dir": str(results_dir.resolve()),
                 "fragments_dir": str((work / "_fragments").resolve()),
             },

@@ -210,3 +210,77 @@ def overview_md(results, catalogue: Catalogue, headline: list[str], fig_dir: Pat
         if md:
             parts.append(md.replace("## ", "### ", 1))
     return "\n".join(parts)
+
+
+def boundary_maps_md(
+    boundaries: Path | str | None,
+    need_table: pd.DataFrame,
+    buurt_values: pd.DataFrame,
+    catalogue: Catalogue,
+    fig_dir: Path,
+    rel: str,
+    indicator: str = "bijstand",
+) -> str:
+    """Choropleths of wijken (need-index score) and buurten (one indicator) from a boundary file.
+
+    Parameters
+    ----------
+    boundaries : Path or None
+        A CBS wijk- en buurtkaart (GeoPackage with ``wijken`` and ``buurten``
+        layers); ``None`` or ``""``: no maps, an empty fragment.
+    need_table : DataFrame
+        :attr:`indicators.need.NeedIndexResult.table` (``unit_code``, ``score``).
+    buurt_values : DataFrame
+        :func:`indicators.need.unit_values` at buurt level (``area``,
+        ``indicator_id``, ``period``, ``value``).
+    catalogue : Catalogue
+    fig_dir, rel : Path, str
+        Where to write the PNGs, and that folder relative to the document.
+    indicator : str
+        The indicator mapped per buurt (its latest period).
+    """
+    from indicators.maps import choropleth
+
+    if not boundaries:
+        return ""
+    boundaries = Path(boundaries)
+    fig_dir = Path(fig_dir)
+    parts = [
+        "## Wijken en buurten op de kaart",
+        "Kaarten van wijken en buurten, getekend uit het CBS-grenzenbestand "
+        f"*{escape_md(boundaries.name)}*. Gebieden zonder waarde zijn gearceerd.",
+    ]
+    score = need_table.set_index("unit_code")["score"].dropna()
+    if len(score):
+        wk = choropleth(
+            boundaries,
+            score,
+            path=fig_dir / "kaart-wijken-behoefte.png",
+            title="Behoefte-index per wijk",
+            label="score (z, hoger = meer behoefte)",
+            decimals=2,
+        )
+        parts.append(
+            f'![{escape_md(wk.caption)}]({rel}/{wk.path.name}){{#fig-kaart-wijken fig-alt="{_attr(wk.alt)}"}}'
+        )
+    ind = catalogue.by_id.get(indicator)
+    rows = buurt_values[
+        (buurt_values["indicator_id"] == indicator)
+        & buurt_values["area"].astype(str).str.startswith("BU")
+    ]
+    rows = rows[rows["value"].notna()]
+    if ind is not None and len(rows):
+        period = rows["period"].max()
+        latest = rows[rows["period"] == period].set_index("area")["value"]
+        bu = choropleth(
+            boundaries,
+            latest,
+            path=fig_dir / f"kaart-buurten-{indicator}.png",
+            title=f"{ind.label_nl} per buurt, {period}",
+            label=ind.unit,
+            decimals=_dec(ind),
+        )
+        parts.append(
+            f'![{escape_md(bu.caption)}]({rel}/{bu.path.name}){{#fig-kaart-buurten fig-alt="{_attr(bu.alt)}"}}'
+        )
+    return "\n\n".join(parts) + "\n"

@@ -368,10 +368,24 @@ class _Paths:
     statushouders: Path
 
 
-def default_paths() -> _Paths:
-    """Default locations of the three registers."""
-    d = registers_dir()
-    return _Paths(d / "interventions.csv", d / "subsidies.csv", d / "statushouders.csv")
+REGISTER_SUFFIXES = (".xlsx", ".csv")
+
+
+def default_paths(directory: Path | str | None = None) -> _Paths:
+    """Locations of the three registers in ``directory`` (default ``data/registers``).
+
+    Each register is ``<name>.xlsx`` when that file exists (the province keeps
+    these lists in Excel), else ``<name>.csv``.
+    """
+    d = Path(directory) if directory else registers_dir()
+
+    def pick(name: str) -> Path:
+        for suffix in REGISTER_SUFFIXES:
+            if (d / f"{name}{suffix}").exists():
+                return d / f"{name}{suffix}"
+        return d / f"{name}.csv"  # missing: the loader names this path in its error
+
+    return _Paths(pick("interventions"), pick("subsidies"), pick("statushouders"))
 
 
 # Public API of the submodules (imported last: they use the helpers above).

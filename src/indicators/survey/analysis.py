@@ -15,6 +15,7 @@ reports, or says why the sample does not allow it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import pickle
@@ -1004,6 +1005,9 @@ def run_survey_analysis(
 
     # Process data
     data = _prepare(raw, codebook)
+    notes = data.attrs.get("read_notes")
+    if notes is not None:  # the pickled results carry no absolute paths (cache keys, moves)
+        data.attrs["read_notes"] = dataclasses.replace(notes, path=Path(notes.path).name)
     base = SurveyDesign.from_frame(
         data, weights="gewicht_basis", strata="regio", clusters="locatie", fpc="locaties_populatie"
     )

@@ -850,7 +850,7 @@ def survey_step_plan(inp: Inputs, spec, notebooks: bool, results_dir: Path) -> S
     It does not depend on the indicator data or on any area's params, so
     changing those does not rebuild it.
     """
-    p, root = inp.paths, inp.root
+    p = inp.paths
     common, code = _report_common(inp, spec)
     meta = meta_digest(read_meta(results_dir))
     inputs = {

@@ -125,3 +125,11 @@ def test_missing_register_dir_is_a_clear_cli_error(tmp_path):
     assert r.exit_code == 1
     assert "--registers-dir: not a directory" in r.output and "nope" in r.output
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_register_counts_feed_the_pc_section(built):
+    """The subsidy register (here the Excel copy) is counted into the P&C section."""
+    _, html = built
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert "Volgens het subsidieregister (peildatum 30 juni 2025): 27 projectsubsidies" in text
+    assert "de berekende status gebruikt het subsidieregister" in text

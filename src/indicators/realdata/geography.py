@@ -18,9 +18,26 @@ at its 2019 code. Kinds:
     the same territory under a new code. Exact.
 ``split``
     the old unit is divided over several new codes. Each part gets a share of
-    the counts: the ``share`` column if given, otherwise the shares of a
-    *weights table* (population or area per new code, see :func:`load_weights`).
-    Always an approximation (it assumes rates are uniform within the old unit).
+    the counts: the ``share`` column if given; otherwise the *overlap weights*
+    in the optional ``population`` / ``area`` columns (inhabitants or hectares
+    of the part of ``old_code`` that lies in ``new_code``), normalised over
+    the parts of the old code; otherwise the shares of a *weights table*
+    (population or area per new code, see :func:`load_weights`). Always an
+    approximation (it assumes rates are uniform within the old unit).
+
+Wijk and buurt redraws are written as splits. A boundary correction that moves
+part of buurt A into the existing buurt B is ``A -> A`` and ``A -> B`` (B's own
+figures are kept and A's part is added); a redraw of A and B into C and D is a
+split of A and a split of B over C and D. For such many-to-many changes only
+overlap weights are right: the population of C as a whole (weights table)
+includes what came from B. Example (optional columns after ``note``)::
+
+    year,old_code,new_code,kind,share,note,population,area
+    2021,BU09170101,BU09170101,split,,grenscorrectie,1900,12.5
+    2021,BU09170101,BU09170102,split,,grenscorrectie,100,1.5
+
+The overlap sizes come from an overlay of the CBS wijk- en buurtkaarten of the
+two years (area) or from address/population counts per overlap (population).
 
 How the roles are carried: numerators and denominators are multiplied by the
 share and summed; a value of a ``weighted_mean`` indicator is copied to split
@@ -37,7 +54,7 @@ incomplete cells, so each report can state what was approximated.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -50,6 +67,8 @@ from indicators.realdata.mapping import LONG_COLUMNS, add_flag
 from indicators.sources import _read_text_csv, _to_number
 
 CHANGE_COLUMNS = ["year", "old_code", "new_code", "kind", "share", "note"]
+#: Optional columns of the correspondence: size of the overlap old_code x new_code.
+OVERLAP_COLUMNS = ["population", "area"]
 WEIGHT_COLUMNS = ["unit_code", "kind", "weight"]
 APPROX_COLUMNS = [
     "unit_code",
@@ -74,6 +93,12 @@ class Change:
     kind: str
     share: float | None
     note: str = ""
+    #: size of the part of old_code that lies in new_code (splits): inhabitants, hectares
+    population: float | None = None
+    area: float | None = None
+    #: where a computed share came from (``population`` / ``area``), set by
+    #: :meth:`Correspondence.with_overlap_shares`
+    share_from: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,6 +110,38 @@ class Correspondence:
     @classmethod
     def empty(cls) -> Correspondence:
         return cls(())
+
+    def with_overlap_shares(self, weight_kind: str) -> Correspondence:
+        """Fill the missing ``share`` of splits from their ``weight_kind`` overlap sizes.
+
+        A split (one old code in one year) gets shares only when *every* part
+        has the overlap size of that kind; otherwise its shares stay empty and
+        a weights table is needed (:func:`harmonise`).
+
+        >>> c = Correspondence((
+        ...     Change(2021, "BU09170101", "BU09170101", "split", None, population=1900),
+        ...     Change(2021, "BU09170101", "BU09170102", "split", None, population=100),
+        ... ))
+        >>> [(ch.new_code, ch.share, ch.share_from) for ch in c.with_overlap_shares("population").changes]
+        [('BU09170101', 0.95, 'population'), ('BU09170102', 0.05, 'population')]
+        """
+        groups: dict[tuple[int, str], list[Change]] = defaultdict(list)
+        for ch in self.changes:
+            groups[(ch.year, ch.old_code)].append(ch)
+        out = []
+        for ch in self.changes:
+            sib = groups[(ch.year, ch.old_code)]
+            sizes = [getattr(c, weight_kind) for c in sib]
+            if (
+                ch.kind == "split"
+                and all(c.share is None for c in sib)
+                and all(v is not None for v in sizes)
+                and sum(sizes) > 0
+            ):
+                share = getattr(ch, weight_kind) / sum(sizes)
+                ch = replace(ch, share=share, share_from=weight_kind)
+            out.append(ch)
+        return Correspondence(tuple(out))
 
     def translation(
         self, from_year: int, to_year: int
@@ -138,14 +195,28 @@ class Correspondence:
 
 def load_correspondence(path: Path | None = None) -> Correspondence:
     """Read and check the correspondence CSV (errors name the file, line and column)."""
+    from indicators.csvsniff import read_text_table
     from indicators.realdata import mappings_dir
 
     path = Path(path) if path else mappings_dir() / "geo_correspondence.csv"
-    raw = _read_text_csv(path, CHANGE_COLUMNS)
+    if not path.is_file():
+        raise InputError("file not found", path=str(path))
+    header = read_text_table(path)[0]
+    columns = CHANGE_COLUMNS + [c for c in OVERLAP_COLUMNS if c in header]
+    raw = _read_text_csv(path, columns)
     if raw.empty:
         return Correspondence.empty()
     years = _to_number(raw, "year", path, integer=True)
     shares = _to_number(raw, "share", path)
+    overlap = {
+        c: _to_number(raw, c, path) if c in raw.columns else pd.Series(np.nan, index=raw.index)
+        for c in OVERLAP_COLUMNS
+    }
+    for c, vals in overlap.items():
+        neg = (vals < 0).to_numpy()
+        if neg.any():
+            i = int(np.flatnonzero(neg)[0])
+            raise InputError("overlap size must be >= 0", path=str(path), row=i + 2, field=c)
     changes = []
     for i, r in raw.iterrows():
         line = int(i) + 2
@@ -179,7 +250,22 @@ def load_correspondence(path: Path | None = None) -> Correspondence:
                 row=line,
                 field="share",
             )
-        changes.append(Change(int(years.iloc[i]), old, new, kind, share, r["note"].strip()))
+        sizes = {c: None if np.isnan(v.iloc[i]) else float(v.iloc[i]) for c, v in overlap.items()}
+        if kind != "split" and any(v is not None for v in sizes.values()):
+            raise InputError(
+                f"overlap sizes (population, area) are only for splits, not a {kind}",
+                path=str(path),
+                row=line,
+                field=next(c for c, v in sizes.items() if v is not None),
+            )
+        if kind != "split" and old == new:
+            raise InputError(
+                f"a {kind} to the same code changes nothing", path=str(path), row=line,
+                field="new_code",
+            )  # fmt: skip
+        changes.append(
+            Change(int(years.iloc[i]), old, new, kind, share, r["note"].strip(), **sizes)
+        )
     # a split's given shares must add up to 1; one old code per year is one kind
     groups: dict[tuple[int, str], list[Change]] = defaultdict(list)
     for ch in changes:
@@ -304,14 +390,19 @@ def harmonise(
     method ``dropped_newer_code``.
     """
     agg = catalogue.frame().set_index("id")["aggregation"]
+    correspondence = correspondence.with_overlap_shares(weight_kind)
+    share_from = {
+        (c.year, c.old_code): c.share_from for c in correspondence.changes if c.share_from
+    }
     out_parts: list[pd.DataFrame] = []
     approx: list[dict] = []
     for geo_year, g in obs.groupby("geo_year", sort=True):
         geo_year = int(geo_year)
         if geo_year > reference_year:
-            newer = {
-                c.new_code for c in correspondence.changes if reference_year < c.year <= geo_year
-            }
+            after = [c for c in correspondence.changes if reference_year < c.year <= geo_year]
+            # a code that is also an old code of such a change (e.g. A -> A in a boundary
+            # correction) existed in the reference year and is kept
+            newer = {c.new_code for c in after} - {c.old_code for c in after}
             drop = g["unit_code"].isin(newer)
             for r in g[drop].itertuples():
                 approx.append(
@@ -337,6 +428,14 @@ def harmonise(
             for old, targets in tr.items()
             if old in present
         }
+        for old, (targets, method) in list(resolved.items()):
+            kinds = {
+                k for (y, o), k in share_from.items() if o == old and geo_year < y <= reference_year
+            }
+            if method == "apportion_share" and kinds:  # shares computed from overlap sizes
+                resolved[old] = (targets, f"apportion_{sorted(kinds)[0]}")
+            elif method == "recode" and kinds and targets[0][1] < 1:
+                resolved[old] = (targets, f"apportion_{sorted(kinds)[0]}")
         rows = []
         for r in g[changed].itertuples(index=False):
             targets, method = resolved[r.unit_code]
@@ -438,10 +537,15 @@ def harmonise(
             )  # fmt: skip
         merged = pd.DataFrame(merged_rows, columns=LONG_COLUMNS)
         merged["flags"] = add_flag(merged["flags"], "harmonised", np.ones(len(merged), bool))
-        appr = merged["unit_code"].isin(
-            [t for old, (tg, m) in resolved.items() if m.startswith("apportion") for t, _ in tg]
-        )
-        merged["flags"] = add_flag(merged["flags"], f"apportioned_{weight_kind}", appr.to_numpy())
+        # flag what each target's parts were apportioned by (share, population or area)
+        by: dict[str, set[str]] = defaultdict(set)
+        for _old, (tg, m) in resolved.items():
+            if m.startswith("apportion_"):
+                for t, _ in tg:
+                    by[t].add(m.removeprefix("apportion_"))
+        for basis in sorted({b for bs in by.values() for b in bs}):
+            hit = np.array([basis in by.get(u, set()) for u in merged["unit_code"]], dtype=bool)
+            merged["flags"] = add_flag(merged["flags"], f"apportioned_{basis}", hit)
         # the unchanged row of a target that also received parts is replaced by the merge
         keys = set(zip(merged["unit_code"], merged["indicator_id"], merged["period"], strict=True))
         last = out_parts[-1]

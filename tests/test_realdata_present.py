@@ -132,3 +132,29 @@ def test_intro_states_the_population_from_the_latest_count():
     assert report.population(v) == (2019, 1116137.0)
     assert "Op 1 januari 2019 telde Limburg 1.116.137 inwoners." in report.intro_md(v, "", 1)
     assert report.population(_view(_values([("NL01", "aandeel_65plus", 2019, 1, 2)]))) is None
+
+
+def test_need_index_without_wijken_or_nederland_says_why(tmp_path):
+    """Gemeente-level real data: no wijken and no NL01, so no index, and the section says so."""
+    from indicators import need
+
+    units = pd.DataFrame(
+        {
+            "unit_code": ["PV31", "GM0917", "GM0935"],
+            "level": ["provincie", "gemeente", "gemeente"],
+            "name": ["Limburg", "Heerlen", "Maastricht"],
+            "gemeente_code": [None, "GM0917", "GM0935"],
+            "wijk_code": [None, None, None],
+            "region": [None, "Zuid-Limburg", "Zuid-Limburg"],
+        }
+    )
+    obs = pd.DataFrame(
+        {"unit_code": ["GM0917"], "indicator_id": ["aandeel_65plus"], "period": [2019],
+         "numerator": [19783.0], "denominator": [86832.0], "value": [np.nan], "se": [np.nan]}
+    )  # fmt: skip
+    vals = need.unit_values(obs, units, CATALOGUE, level="wijk")
+    assert vals.empty and "geen wijken" in vals.attrs["unavailable"]
+    assert "geen cijfers voor Nederland" in vals.attrs["unavailable"]
+    res = need.compute_need_index(vals, need.load_need_config(catalogue=CATALOGUE), units=units)
+    md = need.need_section_md(res, [], tmp_path, "f", units=units)
+    assert "De behoefte-index is niet berekend" in md and "geen wijken" in md

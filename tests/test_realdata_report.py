@@ -1,5 +1,9 @@
 """End to end on real data: CBS KWB 2019 -> import -> build-tables -> `indicators build` -> HTML+PDF.
 
+Builds the Limburg (PV31), Heerlen and Beekdaelen area reports and the
+province report from the real gemeente-level table, which lacks wijken, a
+row for Nederland and all but one catalogue indicator; the reports must say so.
+
 The reference figures are computed here directly from the raw CBS file with
 plain pandas (filter the 31 Limburg GM codes, sum), never through the
 toolkit. The file is the national extract (355 municipalities), so the
@@ -87,7 +91,9 @@ def built(tmp_path_factory):
         "data", "build-tables", "--name", "limburg", "--region", "limburg",
         "--raw-dir", str(raw), "--out-dir", str(processed),
     )  # fmt: skip
-    args = ["build", "--engine", "builtin", "--jobs", "1", "--no-province"]
+    # the province report too: since the build passes --data-dir/--params-dir to its
+    # notebook, it must run on gemeente-level real data (no wijken, no Nederland)
+    args = ["build", "--engine", "builtin", "--jobs", "1", "--province"]
     for slug in REPORTS:
         args += ["--area", slug]
     res = _cli(
@@ -169,6 +175,16 @@ def test_report_states_which_indicators_the_real_data_lack(built):
         assert "geen cijfers voor Nederland" in t
         # real data: no synthetic-data warning
         assert "Synthetische demonstratiegegevens" not in t
+
+
+def test_province_report_renders_and_says_what_the_data_cannot_show(built):
+    out, _, _ = built
+    d = out / "provincie"
+    assert (d / "provincie-limburg.pdf").read_bytes()[:5] == b"%PDF-"
+    t = _text(d / "index.html")
+    assert "De behoefte-index is niet berekend: de gebruikte gegevens bevatten geen wijken" in t
+    assert "geen cijfers voor Nederland" in t
+    assert "Synthetische demonstratiegegevens" not in t.split("Arbeidsmigranten")[0]
 
 
 def test_report_has_no_chapter_for_a_theme_without_data(built):

@@ -343,10 +343,18 @@ def unit_values(
     if level not in LEVEL_WORDS:
         raise ArgumentError(f"level must be one of {sorted(LEVEL_WORDS)}, got {level!r}")
     codes = units.loc[units["level"] == level, "unit_code"].tolist()
+    missing = []
     if not codes:
-        raise ArgumentError(f"no units of level '{level}' in the unit list")
+        missing.append(f"geen {LEVEL_WORDS[level][1]}")
     if NATIONAL not in set(units["unit_code"]):
-        raise ArgumentError(f"the unit list has no '{NATIONAL}' (needed to standardise)")
+        missing.append("geen cijfers voor Nederland (nodig om te standaardiseren)")
+    if missing:
+        # Real data may hold only gemeenten, or no row for Nederland: no index, and
+        # compute_need_index / need_section_md say why instead of failing the report.
+        empty = pd.DataFrame(columns=[*VALUE_COLUMNS, "level", "name", "gemeente_code"])
+        empty.attrs["unavailable"] = "de gebruikte gegevens bevatten " + " en ".join(missing)
+        empty.attrs["level"] = level
+        return empty
     vals = _self_values(obs, codes + [NATIONAL], catalogue, confidence)
     u = units.set_index("unit_code")
     if level == "buurt" and inherit:
@@ -424,6 +432,23 @@ class NeedIndexResult:
     geography: pd.DataFrame | None = None
 
 
+def unavailable_result(reason: str, level: str = "wijk") -> NeedIndexResult:
+    """An empty :class:`NeedIndexResult` recording why no index could be computed.
+
+    :func:`need_section_md` turns it into a short section that says so.
+    """
+    empty = pd.DataFrame()
+    return NeedIndexResult(
+        table=pd.DataFrame(columns=["unit_code", "name", "score", "rank"]),
+        standardised=empty,
+        theme_scores=empty,
+        indicators=pd.DataFrame(columns=["indicator_id", "status"]),
+        scenario_ranks=empty,
+        level=level,
+        meta={"unavailable": reason},
+    )
+
+
 METHOD = (
     "z-score t.o.v. Nederland / SD tussen eenheden (OECD/JRC 2008), gewogen gemiddelde met "
     "herweging bij ontbrekende waarden; parametrische bootstrap van de rangen"
@@ -497,6 +522,8 @@ def compute_need_index(
     treated as exact. Vectorised: about 0.2 s for 283 buurten x 24 indicators x
     500 draws.
     """
+    if values.attrs.get("unavailable") and values.empty:
+        return unavailable_result(values.attrs["unavailable"], values.attrs.get("level", "wijk"))
     _check_values(values)
     if n_boot < 0:
         raise ArgumentError("n_boot must be zero or greater")
@@ -1017,6 +1044,14 @@ def need_section_md(
     from indicators.present.formatting import fmt_number
     from indicators.present.tables import escape_md, pipe_table
 
+    if result.meta.get("unavailable"):
+        many = LEVEL_WORDS.get(result.level, ("eenheid", "eenheden"))[1]
+        return (
+            f"## Behoefte-index: alle {many} van Limburg vergeleken\n\n"
+            f"De behoefte-index is niet berekend: {escape_md(result.meta['unavailable'])}. "
+            f"De index vergelijkt {many} met Nederland en heeft daarvoor cijfers per "
+            f"{LEVEL_WORDS.get(result.level, ('eenheid',))[0]} en voor Nederland nodig.\n"
+        )
     areas = list(areas)
     sel = selected_area_ranks(result, areas, units)
     one, many = LEVEL_WORDS.get(result.level, ("eenheid", "eenheden"))

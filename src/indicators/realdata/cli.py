@@ -864,7 +864,8 @@ def _write_outputs(
             yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False), encoding="utf-8"
         )
         (tmp / "README.md").write_text(
-            _readme(name, units, obs, appr, chosen, mp, ref, reg, report), encoding="utf-8"
+            _readme(name, units, obs, appr, chosen, mp, ref, reg, report, overrides),
+            encoding="utf-8",
         )
         final = out_root / name
         if final.exists():
@@ -881,7 +882,7 @@ def _write_outputs(
     return {p.name: p for p in sorted(final.iterdir())}
 
 
-def _readme(name, units, obs, appr, chosen, mp, ref, reg, report) -> str:
+def _readme(name, units, obs, appr, chosen, mp, ref, reg, report, overrides=None) -> str:
     lines = [
         f"# Echte gegevens: {name}",
         "",
@@ -909,6 +910,14 @@ def _readme(name, units, obs, appr, chosen, mp, ref, reg, report) -> str:
             lines.append("  Modelschattingen (RIVM/GGD, SMAP), geen metingen.")
         if t.verified != "checked-against-data":
             lines.append(f"  Kolomkoppeling: {t.verified} (zie data/mappings/cbs_kwb.yml).")
+    if overrides:
+        lines += [
+            "",
+            "Zonder steekproefinterval (modelschattingen; `catalogue_overrides.yml`, lees met "
+            "`indicators.config.load_catalogue(overrides=<deze map>)`): "
+            + ", ".join(f"`{i}`" for i in sorted(overrides))
+            + ".",
+        ]
     lines += [
         "",
         "Ontbrekende of geheime waarden (CBS `.`) zijn leeg gelaten, nooit 0. "

@@ -4,10 +4,12 @@ A good build (``SOURCE_DATE_EPOCH`` A) is made once. Then builds with epoch B
 (so that their HTML and PDF differ from A's) are killed with SIGKILL at
 deterministic points, in the order a build passes them: while saving the
 compute results, while the notebook runs (killed from outside as soon as it
-writes its first fragment), before the PDF is rendered, between two published files, in the
-middle of copying a file into ``_output``, and just before the site index is
-replaced. The killing is done by a small driver that wraps ``os.replace`` /
-``shutil.copyfile`` / ``render_pdf`` and sends itself SIGKILL at the chosen
+writes its first fragment), before the PDF is rendered, after the first file of
+a report is staged for publishing, in the middle of staging its second file,
+right after the report's directory is swapped in (before the old version is
+removed), and just before the site index is replaced. The killing is done by a
+small driver that wraps ``os.replace`` / ``shutil.copyfile`` /
+``atomic.exchange`` / ``render_pdf`` and sends itself SIGKILL at the chosen
 call: a real SIGKILL at a reproducible moment, no sleeps.
 
 After every kill, each visible file under the output dir must be readable
@@ -69,24 +71,38 @@ def replace(src, dst, *a, **k):
     real_replace(src, dst, *a, **k)
     if point == "compute" and Path(dst).parent.name == "compute":
         die()  # first results table saved, the others not
-    if point == "publish-between" and under_out(dst):
-        die()  # the report's first file replaced, the others still old
 
 
 def copyfile(src, dst, *a, **k):
-    staging = (under_out(dst) and ".tmp-" in Path(dst).name) or Path(dst).name.startswith(
-        ".publish-"
-    )  # a publish copy, staged beside the target or (same filesystem) in the build dir
-    if point == "publish-mid-file" and staging:
-        calls["n"] += 1
-        if calls["n"] == 2:  # half of the report's second file copied
-            data = Path(src).read_bytes()
-            Path(dst).write_bytes(data[: len(data) // 2])
-            die()
-    return real_copyfile(src, dst, *a, **k)
+    staging = any(part.startswith(".publish-") for part in Path(dst).parts) or (
+        under_out(dst) and (".tmp-" in str(dst) or ".staging-" in str(dst))
+    )  # a publish copy: staged in the build dir or (other filesystem) beside the target
+    if not staging:
+        return real_copyfile(src, dst, *a, **k)
+    calls["n"] += 1
+    if point == "publish-mid-file" and calls["n"] == 2:  # half of the second file copied
+        data = Path(src).read_bytes()
+        Path(dst).write_bytes(data[: len(data) // 2])
+        die()
+    result = real_copyfile(src, dst, *a, **k)
+    if point == "publish-between" and calls["n"] == 1:
+        die()  # the report's first file staged, the others not
+    return result
 
 
 os.replace, shutil.copyfile = replace, copyfile
+import indicators.atomic as atomic
+
+real_exchange = atomic.exchange
+
+
+def exchange(a, b):
+    real_exchange(a, b)
+    if point == "publish-swapped":
+        die()  # new report in place, the old one not yet removed from the staging dir
+
+
+atomic.exchange = exchange
 if point == "render":
     import indicators.render.builtin as builtin
 
@@ -100,7 +116,15 @@ from indicators.cli import app
 app(args, prog_name="indicators")
 """
 
-STAGES = ["compute", "notebook", "render", "publish-between", "publish-mid-file", "index"]
+STAGES = [
+    "compute",
+    "notebook",
+    "render",
+    "publish-between",
+    "publish-mid-file",
+    "publish-swapped",
+    "index",
+]
 
 
 def _visible(out: Path) -> dict[str, str]:
@@ -269,15 +293,47 @@ def test_a_kill_mid_copy_leaves_no_half_written_file_in_the_output_dir(killed):
     assert killed["hidden_after_final"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="GAP (reported): publish() replaces a report's files one by one, so a kill between "
-    "two replaces leaves a report whose HTML is new and whose PDF is old",
-)
-def test_a_report_is_replaced_as_a_whole(killed):
+@pytest.mark.parametrize("stage", ["publish-between", "publish-mid-file", "publish-swapped"])
+def test_a_report_is_replaced_as_a_whole(killed, stage):
     a, b = killed["a"], killed["b"]
-    state = killed["states"]["publish-between"]["visible"]
+    state = killed["states"][stage]["visible"]
     report = [rel for rel in state if rel.startswith(str(REPORT))]
     gens = {("a" if state[r] == a[r] else "b") for r in report if a[r] != b[r]}
     assert len(gens) == 1, f"one report mixes builds: {sorted(gens)}"
+    expected = "b" if stage == "publish-swapped" else "a"  # swapped in, or not yet
+    assert gens == {expected}, (stage, gens)
+
+
+def test_the_directory_swap_is_atomic_and_removes_files_of_the_old_version(tmp_path):
+    from indicators.atomic import replace_dir
+
+    dst = tmp_path / "out" / "areas" / "x"
+    old, stale = tmp_path / "old.txt", tmp_path / "stale.csv"
+    old.write_text("old")
+    stale.write_text("a,b\n1,2\n")
+    replace_dir({old: Path("index.html"), stale: Path("stale.csv")}, dst, tmp_path / "stage")
+    new = tmp_path / "new.txt"
+    new.write_text("new")
+    published = replace_dir({new: Path("index.html")}, dst, tmp_path / "stage")
+    assert published == [dst / "index.html"]
+    assert sorted(p.name for p in dst.iterdir()) == ["index.html"]
+    assert (dst / "index.html").read_text() == "new"
+    assert list((tmp_path / "stage").iterdir()) == []  # the old version is gone
+
+
+def test_without_the_exchange_call_the_swap_falls_back_to_two_renames(tmp_path, monkeypatch):
+    import errno
+
+    from indicators import atomic
+
+    def unsupported(a, b):
+        raise OSError(errno.ENOSYS, "no renameat2")
+
+    monkeypatch.setattr(atomic, "exchange", unsupported)
+    dst = tmp_path / "report"
+    for text in ("A", "B"):
+        f = tmp_path / f"{text}.html"
+        f.write_text(text)
+        atomic.replace_dir({f: Path("index.html")}, dst, tmp_path / "stage")
+    assert (dst / "index.html").read_text() == "B"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["A.html", "B.html", "report", "stage"]

@@ -12,8 +12,8 @@ Steps and their inputs::
 
 Each area is built in its own working directory (no shared state between
 parallel renders; quarto-cli #6116, #5861) and only copied into ``_output``
-when it is complete, file by file with :func:`os.replace`, so an interrupted
-build never leaves a half-written report over a good one.
+when it is complete, as a whole (a directory swap, :func:`indicators.atomic.replace_dir`),
+so an interrupted build never leaves a half-written or mixed report over a good one.
 """
 
 from __future__ import annotations
@@ -328,19 +328,19 @@ def build_report(
         )
         produced = render(work, engine=engine, source_date_epoch=epoch)
         dest = paths.output_dir / spec.dest
-        files = {produced["html"]: dest / "index.html", produced["pdf"]: dest / spec.pdf_name}
+        files = {produced["html"]: Path("index.html"), produced["pdf"]: Path(spec.pdf_name)}
         for src in sorted((work / "_fragments" / "downloads").glob("*")):
-            files[src] = dest / "downloads" / src.name
+            files[src] = Path("downloads") / src.name
         if keep_notebook:
-            files[nb_out] = dest / f"{slug}.ipynb"
-        publish(files)
+            files[nb_out] = Path(f"{slug}.ipynb")
+        published = publish(files, dest, paths.build_dir / "publish")
         shutil.rmtree(work, ignore_errors=True)
         return AreaOutcome(
             slug,
             True,
             outputs={"html": dest / "index.html", "pdf": dest / spec.pdf_name},
             audit=audit,
-            published=list(files.values()),
+            published=published,
         )
     except Exception as exc:  # one failed report must not stop the others
         failed = paths.build_dir / "failed" / f"{slug}.ipynb"
@@ -388,12 +388,14 @@ def execute_notebook(notebook: Path, out: Path, parameters: dict, cwd: Path) -> 
             km.shutdown_kernel(now=True)
 
 
-def publish(files: dict[Path, Path]) -> None:
-    """Copy finished files into place, each atomically (see :mod:`indicators.atomic`)."""
-    from indicators.atomic import replace_file
+def publish(files: dict[Path, Path], dest: Path, stage_root: Path) -> list[Path]:
+    """Put a finished report in place as a whole (see :func:`indicators.atomic.replace_dir`).
 
-    for src, dst in files.items():
-        replace_file(src, dst)
+    ``files`` maps each produced file to its path relative to ``dest``.
+    """
+    from indicators.atomic import replace_dir
+
+    return replace_dir(files, dest, stage_root)
 
 
 def select(areas: AreaSet, slugs: list[str] | None, all_: bool) -> list[str]:

@@ -68,6 +68,11 @@ def built(tmp_path_factory):
         if name == "interventions":
             df.loc[df.index[df["area"] == "heerlen-noord"][0], "lesson"] = EXCEL_LESSON
         df.to_excel(registers / f"{name}.xlsx", index=False)
+    # The data set's catalogue overrides: treat smoking as a model estimate (no interval).
+    (data / "catalogue_overrides.yml").write_text(
+        "description: test\nindicators:\n  roken:\n    ci_method: none\n    model_estimate: true\n",
+        encoding="utf-8",
+    )
     units = pd.read_csv(data / "units.csv", dtype=str, keep_default_na=False)
     gpkg = _boundaries(units, root / "wijkenbuurten.gpkg")
     paths = Paths.default(
@@ -133,3 +138,11 @@ def test_register_counts_feed_the_pc_section(built):
     text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
     assert "Volgens het subsidieregister (peildatum 30 juni 2025): 27 projectsubsidies" in text
     assert "de berekende status gebruikt het subsidieregister" in text
+
+
+def test_catalogue_overrides_of_the_data_set_reach_the_area_report(built):
+    """A model estimate (override in the data dir) is shown without a sampling interval."""
+    paths, _ = built
+    html = (paths.output_dir / "areas" / "gemeente-vaals" / "index.html").read_text("utf-8")
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert "Rookt is een modelschatting" in text and "steekproefinterval" in text

@@ -81,11 +81,28 @@ def test_escape_md_neutralises_markdown_and_shortcodes():
 
 
 def test_notebook_has_one_parameters_cell_with_the_expected_parameters(root):
+    """The area notebook declares exactly the parameters the build passes it."""
+    from indicators.config import load_areas
+    from indicators.pipeline import area_spec
+
     nb = root / "analysis" / "area.ipynb"
     params = pm.inspect_notebook(str(nb))
-    assert set(params) == {"area", "results_dir", "fragments_dir", "params_file"}
+    spec = area_spec("heerlen-noord", load_areas())
+    passed = {*spec.parameters, *spec.path_params, "results_dir", "fragments_dir"}
+    assert set(params) == passed == {
+        "area", "results_dir", "fragments_dir", "params_file", "data_dir", "registers_dir"
+    }  # fmt: skip
     import nbformat
 
     cells = nbformat.read(nb, as_version=4).cells
     assert sum("parameters" in c.metadata.get("tags", []) for c in cells) == 1
     assert all(not c.get("outputs") for c in cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("which", ["province", "survey"])
+def test_province_and_survey_notebooks_declare_the_parameters_the_build_passes(root, which):
+    from indicators.pipeline import province_spec, survey_spec
+
+    spec = {"province": province_spec, "survey": survey_spec}[which]()
+    declared = set(pm.inspect_notebook(str(root / spec.notebook)))
+    assert {*spec.parameters, *spec.path_params, "results_dir", "fragments_dir"} <= declared

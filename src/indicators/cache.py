@@ -59,6 +59,7 @@ from importlib import metadata
 from pathlib import Path
 
 import indicators
+from indicators.config import CATALOGUE_OVERRIDES
 from indicators.exceptions import IndicatorsError
 
 MANIFEST_VERSION = 1
@@ -704,6 +705,7 @@ def compute_step_plan(inp: Inputs) -> Step:
 
     p, root = inp.paths, inp.root
     data = [p.data_dir / "units.csv", p.data_dir / "observations.csv", p.data_dir / "README.md"]
+    data.append(p.data_dir / CATALOGUE_OVERRIDES)  # "absent" when the data set has none
     docs = [root / pl.NOTEBOOK, root / pl.TEMPLATE, root / pl.PROVINCE_NOTEBOOK]
     docs.append(root / pl.PROVINCE_TEMPLATE)
     inputs = {
@@ -812,6 +814,7 @@ def area_step_plan(inp: Inputs, spec, index: ResultsIndex, notebooks: bool) -> S
         **index.slice_inputs(spec.key),
         **inp.files([Path(spec.parameters["params_file"])]),
         **inp.files([root / "data" / "catalogue" / "indicators.yml"]),
+        **inp.files([Path(inp.paths.data_dir) / CATALOGUE_OVERRIDES]),
         **inp.files([_register_files(inp).interventions]),
         **inp.files([root / "data" / "registers" / "config.yml"]),
         **common,
@@ -830,6 +833,7 @@ def province_step_plan(inp: Inputs, spec, notebooks: bool, results_dir: Path) ->
         },
         "results meta": meta_digest(read_meta(results_dir)),
         **inp.files([p.data_dir / "units.csv", p.data_dir / "observations.csv"]),
+        **inp.files([p.data_dir / CATALOGUE_OVERRIDES]),
         **inp.files(inp.params_files()),
         **inp.folder(root / "data" / "catalogue"),
         **inp.folder(root / "data" / "pc"),

@@ -27,7 +27,13 @@ from pathlib import Path
 
 import yaml
 
-from indicators.config import AreaSet, load_areas, load_catalogue, project_root
+from indicators.config import (
+    CATALOGUE_OVERRIDES,
+    AreaSet,
+    load_areas,
+    load_catalogue,
+    project_root,
+)
 from indicators.exceptions import IndicatorsError
 from indicators.present.formatting import fmt_date
 from indicators.present.tables import escape_md
@@ -105,7 +111,11 @@ def load_inputs(paths: Paths):
     """Load and validate every input; raises InputError naming file/line/field."""
     from indicators.sources import load_observations, load_units
 
-    catalogue = load_catalogue(paths.root / "data" / "catalogue" / "indicators.yml")
+    # A data set may carry catalogue overrides (e.g. no sampling interval for the
+    # RIVM model estimates; written by ``indicators data build-tables``).
+    catalogue = load_catalogue(
+        paths.root / "data" / "catalogue" / "indicators.yml", overrides=paths.data_dir
+    )
     areas = load_areas(paths.params_dir)
     units = load_units(paths.data_dir / "units.csv")
     obs = load_observations(paths.data_dir / "observations.csv", catalogue=catalogue, units=units)
@@ -128,6 +138,11 @@ def compute_step(paths: Paths, survey: bool = True) -> Path:
     inputs = {
         "units": paths.data_dir / "units.csv",
         "observations": paths.data_dir / "observations.csv",
+        **(
+            {"catalogue overrides": paths.data_dir / CATALOGUE_OVERRIDES}
+            if (paths.data_dir / CATALOGUE_OVERRIDES).exists()
+            else {}
+        ),
         "notebook": paths.root / NOTEBOOK,
         "template": paths.root / TEMPLATE,
         "province-notebook": paths.root / PROVINCE_NOTEBOOK,
@@ -142,7 +157,7 @@ def compute_step(paths: Paths, survey: bool = True) -> Path:
         inputs,
         data_label="Synthetische demonstratiegegevens (ingebouwd, deterministisch)"
         if synthetic
-        else str(paths.data_dir),
+        else _path_label(paths.data_dir, paths.root),
         synthetic=synthetic,
     )
     out = paths.build_dir / "compute"
@@ -156,6 +171,16 @@ def compute_step(paths: Paths, survey: bool = True) -> Path:
     if survey:
         survey_step(paths)
     return out
+
+
+def _path_label(path: Path, root: Path) -> str:
+    """A data dir as the reports name it: relative to the project, else its last parts."""
+    from indicators.store import outside_name
+
+    try:
+        return str(Path(path).resolve().relative_to(Path(root).resolve()))
+    except ValueError:
+        return outside_name(path)
 
 
 SURVEY_RESULTS = "survey.pkl"
@@ -212,7 +237,7 @@ def area_spec(slug: str, areas: AreaSet) -> ReportSpec:
         title=f"Indicatorenrapport {area.name}",
         subtitle=f"{KIND_SUBTITLE[area.kind]} · {PROGRAMME}",
         area_name=area.name,
-        path_params=("registers_dir",),
+        path_params=("data_dir", "registers_dir"),
     )
 
 

@@ -81,15 +81,23 @@ def source_date_epoch(root: Path | None = None) -> int:
         return 0
 
 
+def outside_name(path: Path) -> str:
+    """How a path outside the project is named in outputs: ``…/<parent>/<name>``."""
+    path = Path(path).resolve()
+    return f"…/{path.parent.name}/{path.name}" if path.parent.name else path.name
+
+
 def provenance(inputs: dict[str, Path], *, data_label: str, synthetic: bool) -> dict:
     """Checksums of every input file, package version, git commit."""
     root = project_root()
 
     def rel(p: Path) -> str:
+        # Outside the project: only the last two parts. A published report must not
+        # show a local home directory, and must not change with where inputs live.
         try:
             return str(Path(p).resolve().relative_to(root))
         except ValueError:
-            return str(p)
+            return outside_name(p)
 
     return {
         "package_version": __version__,

@@ -187,6 +187,9 @@ def _format_validation_error(path: Path, err: ValidationError) -> InputError:
     )
 
 
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(path: Path) -> Any:
     """Read a YAML file with the safe loader; syntax errors name file and line."""
     try:
@@ -196,7 +199,10 @@ def read_yaml(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text ({exc.reason})", path=str(path)) from None
     try:
-        return yaml.safe_load(text)
+        # The safe loader, in libyaml's C implementation when available: the same
+        # documents and tags as yaml.safe_load, about ten times faster (a report reads
+        # the catalogue and every params file).
+        return yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -89,12 +89,55 @@ def _nl_tick(decimals: int):
     return FuncFormatter(lambda v, _pos: fmt_number(v, decimals))
 
 
-def save(fig, path: Path) -> Path:
-    """Save a figure reproducibly (no software/version metadata in the PNG)."""
+def save(fig, path: Path, *, tight: bool = True) -> Path:
+    """Save a figure reproducibly (no software/version metadata in the PNG).
+
+    ``tight`` crops to the drawn content (``bbox_inches="tight"``), which costs
+    an extra draw; figures laid out with fixed margins pass ``tight=False``.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png", bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(
+        path, format="png", bbox_inches="tight" if tight else None, metadata={"Software": None}
+    )
     plt.close(fig)
     return path
+
+
+# Fixed-margin layout, written by hand: tight_layout and bbox_inches="tight" measure
+# every text's extent by drawing the figure, about half of a report's figure time
+# (issue 7). The margins below follow from the fonts in RC, so they are computed.
+_PT = 1 / 72  # inch
+
+
+def _text_width(chars: int, size: float) -> float:
+    """Upper estimate of a DejaVu Sans string's width in inches (0.62 em per character)."""
+    return chars * 0.62 * size * _PT
+
+
+def _tick_chars(panel: dict) -> int:
+    """Characters of the widest y tick label a panel can get (Dutch number format)."""
+    d = panel.get("decimals", 1)
+    vals = []
+    for s in panel["series"]:
+        for col in ("value", "lower_ci", "upper_ci"):
+            if col in s.frame:
+                vals.extend(pd.to_numeric(s.frame[col], errors="coerce").dropna().tolist())
+    if not vals:
+        return 3
+    lo, hi = min(vals), max(vals)
+    step = (hi - lo) / 4 or abs(hi) or 1.0
+    return max(len(fmt_number(v, d)) for v in (lo - step, hi + step, 0.0))
+
+
+def _panel_layout(panels: list[dict], titles: list[str], ylabels: list[str], nrows, ncols):
+    """Margins (inches) of a small-multiples figure: left, gap between columns, title height."""
+    tick_w = _text_width(max(_tick_chars(p) for p in panels), RC["font.size"])
+    ylab_lines = max(t.count("\n") + 1 for t in ylabels)
+    ylab_w = ylab_lines * 7 * 1.25 * _PT
+    left = 0.08 + ylab_w + 0.05 + tick_w + 0.06
+    title_lines = max(t.count("\n") + 1 for t in titles)
+    title_h = title_lines * RC["axes.titlesize"] * 1.25 * _PT + 0.08
+    return left, title_h
 
 
 def trend_panels(
@@ -164,6 +207,7 @@ def trend_panels(
                 )  # fmt: skip
             ax.set_title(_wrap(panel["title"], 34), loc="left")
             ax.set_ylabel(_wrap(panel["unit"], 28), fontsize=7)
+            ax.tick_params(axis="x", labelbottom=True)  # every panel shows its years
             ax.yaxis.set_major_formatter(_nl_tick(panel.get("decimals", 1)))
             ax.yaxis.set_major_locator(MaxNLocator(5))
             ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
@@ -182,11 +226,29 @@ def trend_panels(
             [labels[k] for k in order] + [e.get_label() for e in extra],
             loc="lower center",
             ncol=min(5, len(order) + len(extra)),
-            bbox_to_anchor=(0.5, -0.01),
+            bbox_to_anchor=(0.5, 0.0),
             fontsize=7.5,
         )
-        fig.tight_layout(rect=(0, 0.06 if nrows > 1 else 0.1, 1, 1))
-        save(fig, path)
+        left, title_h = _panel_layout(
+            panels,
+            [_wrap(p["title"], 34) for p in panels],
+            [_wrap(p["unit"], 28) for p in panels],
+            nrows,
+            ncols,
+        )
+        w, h = fig.get_size_inches()
+        legend_h, xticks_h, right = 0.34, 0.22, 0.12
+        axw = (w - left - right - (ncols - 1) * left) / ncols
+        axh = (h - legend_h - xticks_h - nrows * title_h - (nrows - 1) * xticks_h) / nrows
+        fig.subplots_adjust(
+            left=left / w,
+            right=1 - right / w,
+            bottom=(legend_h + xticks_h) / h,
+            top=1 - title_h / h,
+            wspace=left / axw,
+            hspace=(title_h + xticks_h) / axh,
+        )
+        save(fig, path, tight=False)
     return Chart(path=path, caption=caption, alt=" ".join(alt_parts))
 
 

@@ -317,7 +317,7 @@ def test_template_uses_supported_features_and_written_fragments():
 
 def test_notebook_parameters():
     params = pm.inspect_notebook(str(ROOT / "analysis" / "survey.ipynb"))
-    assert set(params) == {"results_dir", "fragments_dir", "threshold"}
+    assert set(params) == {"results_dir", "fragments_dir", "survey_dir", "threshold"}
     assert params["threshold"]["default"] == "10"
 
 

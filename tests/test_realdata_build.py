@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from indicators.config import load_catalogue
@@ -21,6 +22,7 @@ runner = CliRunner()
 TINY = FIXTURES / "realdata" / "kwb2019_limburg_gemeenten_tiny.csv"
 LBM = FIXTURES / "leefbaarometer" / "scores_buurten_semicolon.csv"
 SHARED_LIMBURG = SHARED / "realdata" / "cbs_kwb2019_gemeenten" / "kwb2019_limburg_gemeenten.csv"
+SHARED_NATIONAL = SHARED / "realdata" / "cbs_kwb2019_gemeenten" / "kwb2019_gemeenten.csv"
 REGION = "GM0917,GM1954,GM0935"
 SHARED_URL = (
     "https://github.com/ujjwalx/dsa2022/blob/6e65c95c96b707b1ab2f53365074e9fb3467531c/kwb-2019.csv"
@@ -151,6 +153,20 @@ def test_rebuild_with_the_same_inputs_is_skipped(built, raw):
     assert again.skipped and again.digest == built.digest
 
 
+def test_provinces_file_is_an_input_of_the_build(built, raw, tmp_path):
+    """Municipality lists and counts decide the PV31 and NL01 rows: recorded and checked."""
+    import shutil
+
+    manifest = yaml_load(built.out_dir / "inputs.yml")
+    assert manifest["provinces"]["path"] == "data/mappings/provinces.yml"
+    assert stale_reasons(built.out_dir, raw) == []
+    old = tmp_path / "old"
+    shutil.copytree(built.out_dir, old)
+    manifest.pop("provinces")
+    (old / "inputs.yml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
+    assert any("provinces.yml" in r for r in stale_reasons(old, raw))
+
+
 def test_new_snapshot_marks_exactly_the_dependent_outputs_stale(raw, tmp_path):
     out = tmp_path / "processed"
     kwb_only = build_tables(
@@ -269,6 +285,51 @@ def test_real_kwb_2019_limburg_total_matches_the_file(tmp_path, catalogue):
     assert (
         obs.set_index("unit_code").at["GM0917", "denominator"] == 86832
     )  # Heerlen, 1 January 2019
+    # 31 of 355 municipalities: Nederland is not derived, and the README says why
+    assert "NL01" not in set(units["unit_code"])
+    readme = (res.out_dir / "README.md").read_text(encoding="utf-8")
+    assert (
+        "| Nederland (`NL01`) | `aandeel_65plus` | 2019 | niet afgeleid | 31 van de 355 gemeenten "
+        "in de gegevens |" in readme
+    )
+
+
+@pytest.mark.skipif(not SHARED_NATIONAL.exists(), reason="../shared is not available")
+def test_national_file_gives_nederland_and_limburg_before_the_region_filter(tmp_path, catalogue):
+    """One municipality selected from the national file: NL01 (all 355) and PV31 (all 31)
+    are still the sums over all municipalities, computed before the region filter."""
+    raw = tmp_path / "raw"
+    import_file(SHARED_NATIONAL, "cbs-kwb-csv", raw_root=raw, day="2025-11-24", url=SHARED_URL)
+    res = build_tables("heerlen", raw_root=raw, out_root=tmp_path / "p", region="GM0917")
+    units = load_units(res.out_dir / "units.csv")
+    obs = load_observations(res.out_dir / "observations.csv", catalogue=catalogue, units=units)
+    assert set(units["unit_code"]) == {"NL01", "PV31", "GM0917"}
+    df = pd.read_csv(SHARED_NATIONAL, dtype={"unique_id": str})
+    limburg = df[df["unique_id"].isin(load_units_limburg())]
+    o = obs.set_index("unit_code")
+    assert o.at["NL01", "denominator"] == df["population"].sum()
+    assert o.at["NL01", "numerator"] == df["b_65_oo"].sum()
+    assert o.at["PV31", "denominator"] == limburg["population"].sum()
+    over = yaml_load(res.out_dir / "catalogue_overrides.yml")["indicators"]["aandeel_65plus"]
+    assert "Nederland (2019): som van alle 355 gemeenten" in over["benchmark_note_nl"]
+    assert "ci_method" not in over  # a benchmark note is not a "no interval" override
+    # without derivation: no NL01, and the README says it was switched off
+    res = build_tables(
+        "heerlen-no-nl", raw_root=raw, out_root=tmp_path / "p", region="GM0917",
+        derive_nederland=False,
+    )  # fmt: skip
+    assert "NL01" not in set(load_units(res.out_dir / "units.csv")["unit_code"])
+    assert "uitgeschakeld" in (res.out_dir / "README.md").read_text(encoding="utf-8")
+
+
+def load_units_limburg() -> list[str]:
+    from indicators.realdata.cbs import load_provinces
+
+    return list(load_provinces().provinces["PV31"].gemeenten)
+
+
+def yaml_load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 def test_compute_runs_on_real_population_data(tmp_path, catalogue):

@@ -79,6 +79,9 @@ class Indicator(_Strict):
     # Optional; set per data set by catalogue overrides (see apply_catalogue_overrides):
     model_estimate: bool = False  # small-area model estimates (e.g. RIVM SMAP), not counts
     ci_note_nl: str = ""  # why there is (no) interval, shown in the report's annex
+    # how the data set's Nederland/Limburg figures were made when the source has none
+    # (e.g. summed over all municipalities by build-tables); shown in the report
+    benchmark_note_nl: str = ""
 
     @model_validator(mode="after")
     def _consistent(self) -> Indicator:
@@ -240,6 +243,7 @@ class IndicatorOverride(_Strict):
     model_estimate: bool | None = None
     ci_note_nl: str | None = None
     source: str | None = None
+    benchmark_note_nl: str | None = None
 
 
 class CatalogueOverrides(_Strict):

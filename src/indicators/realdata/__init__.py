@@ -6,12 +6,13 @@ licence, citation, access time and sha256. Building the tidy tables reads only
 snapshots, so it is reproducible offline::
 
     snapshot -> parse (cbs, leefbaarometer) -> map columns to indicators (mapping)
+             -> Nederland from all municipalities, if the source has none (totals)
              -> harmonise geography (geography) -> units.csv + observations.csv
              -> data-quality report (quality)
 
 Modules: :mod:`.odata` (HTTP client), :mod:`.cbs` (StatLine tables),
-:mod:`.leefbaarometer`, :mod:`.mapping`, :mod:`.geography`, :mod:`.snapshot`,
-:mod:`.quality`, and :mod:`.cli` (``data_app``: ``indicators data fetch |
+:mod:`.leefbaarometer`, :mod:`.mapping`, :mod:`.totals`, :mod:`.geography`,
+:mod:`.snapshot`, :mod:`.quality`, and :mod:`.cli` (``data_app``: ``indicators data fetch |
 import | validate | build-tables | verify``; the build itself is
 :func:`indicators.realdata.cli.build_tables`).
 """

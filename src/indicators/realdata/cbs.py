@@ -108,6 +108,8 @@ class ProvinceFile(BaseModel):
     version: str
     geography_year: int
     provinces: dict[str, ProvinceInfo]
+    #: municipalities in the country per geography year (completeness check for NL01)
+    municipality_counts: dict[int, int] = Field(default_factory=dict)
 
 
 def load_provinces(path: Path | None = None) -> ProvinceFile:

@@ -38,7 +38,7 @@ import yaml
 from rich.console import Console
 
 from indicators import __version__
-from indicators.config import Catalogue, load_catalogue
+from indicators.config import Catalogue, IndicatorOverride, load_catalogue
 from indicators.exceptions import IndicatorsError, InputError
 
 data_app = typer.Typer(
@@ -443,7 +443,7 @@ def _abs(path: str) -> Path:
 
 def _inputs_manifest(
     chosen, raw_root: Path, *, arguments: dict, mapping_path: Path, corr_path: Path,
-    weights_path: Path | None, catalogue_path: Path,
+    weights_path: Path | None, catalogue_path: Path, provinces_path: Path | None = None,
 ) -> dict:  # fmt: skip
     files = []
     for (source, tid), fs in sorted(chosen.items()):
@@ -465,6 +465,10 @@ def _inputs_manifest(
         if weights_path
         else None,
         "catalogue": {"path": _rel(catalogue_path), "sha256": _file_digest(catalogue_path)},
+        # province lists and municipality counts decide the PV and NL01 rows
+        "provinces": {"path": _rel(provinces_path), "sha256": _file_digest(provinces_path)}
+        if provinces_path
+        else None,
         "arguments": arguments,
         "package_version": __version__,
     }
@@ -487,6 +491,7 @@ def build_tables(
     sources: list[str] | None = None,
     force: bool = False,
     catalogue_path: Path | None = None,
+    derive_nederland: bool = True,
 ) -> BuildResult:
     """Snapshots -> harmonised ``units.csv`` + ``observations.csv`` in ``out_root/name``.
 
@@ -499,7 +504,9 @@ def build_tables(
     region : str
         ``limburg``, ``all`` or GM codes (see :func:`~indicators.realdata.cbs.resolve_region`).
         With a province, a ``PV..`` unit is added whose rows are sums (or
-        weighted means) of all its municipalities (missing if one is missing).
+        weighted means) of all its municipalities (missing if one is missing);
+        so is any other province with a municipality list whose municipalities
+        are all in the data (computed before the region filter).
     reference_year : int, optional
         Geography to harmonise to (default: the newest geography in the data).
     weights_path, weight_kind
@@ -510,6 +517,11 @@ def build_tables(
         Only these sources (e.g. ``["cbs-kwb", "leefbaarometer"]``); default all.
     force : bool
         Rebuild even if ``inputs.yml`` shows identical inputs.
+    derive_nederland : bool
+        When a table covers every municipality of the country and has no row
+        for Nederland, add ``NL01`` as the sum over all municipalities for
+        count-based indicators (:func:`indicators.realdata.totals.national_rows`),
+        before the region filter. The README says what was derived and why not.
 
     Returns
     -------
@@ -520,6 +532,11 @@ def build_tables(
     from indicators.realdata.geography import harmonise, load_correspondence, load_weights
     from indicators.realdata.mapping import catalogue_overrides, default_mapping_path, load_mapping
     from indicators.realdata.snapshot import verify as verify_file
+    from indicators.realdata.totals import (
+        benchmark_notes,
+        national_rows,
+        province_derivations,
+    )
 
     if not name or "/" in name or name.startswith("."):
         raise InputError(f"invalid output name {name!r}")
@@ -555,10 +572,12 @@ def build_tables(
         "weight_kind": weight_kind,
         "pins": dict(sorted((pins or {}).items())),
         "sources": sorted(sources) if sources else None,
+        "derive_nederland": derive_nederland,
     }
     manifest = _inputs_manifest(
         chosen, raw_root, arguments=arguments, mapping_path=mapping_path, corr_path=corr_path,
         weights_path=weights_path, catalogue_path=catalogue_path,
+        provinces_path=mappings_dir() / "provinces.yml",
     )  # fmt: skip
     out_dir = out_root / name
     old = out_dir / "inputs.yml"
@@ -571,6 +590,12 @@ def build_tables(
             return BuildResult(out_dir=out_dir, skipped=True, digest=manifest["digest"])
 
     obs, names, approx_extra = _load_and_map(chosen, mp)
+    # Nederland from all municipalities: before harmonisation (a national total does not
+    # depend on the geography) and before the region filter
+    if derive_nederland:
+        nl_rows, derivations = national_rows(obs, catalogue, provinces.municipality_counts)
+    else:
+        nl_rows, derivations = obs.iloc[0:0], []
     geo_years = sorted(set(obs["geo_year"]))
     ref = reference_year or max(geo_years)
     harm = harmonise(obs, corr, ref, catalogue, weights=weights, weight_kind=weight_kind)  # type: ignore[arg-type]
@@ -591,18 +616,33 @@ def build_tables(
                 [approximations, _dropped_rows(dropped, ref)], ignore_index=True
             )
             obs = obs[~stray]
-    gms = reg.gemeenten
-    if gms is not None:
-        obs = obs[cbs.keep_region(obs["unit_code"], gms).to_numpy()]
     obs = _sanitise(obs, catalogue)
-    if reg.province:  # published province figures win over the computed aggregate
-        prov = _province_rows(obs, reg, catalogue)
-        have = set(zip(obs["unit_code"], obs["indicator_id"], obs["period"], strict=True))
-        keep = [
-            (u, i, p) not in have
-            for u, i, p in zip(prov["unit_code"], prov["indicator_id"], prov["period"], strict=True)
-        ]
-        obs = pd.concat([obs, prov[keep]], ignore_index=True)
+    # Provinces from their municipalities, before the region filter: the selected
+    # province always (incomplete rows flagged), any other listed province only where
+    # all its municipalities are present. Published province figures win.
+    prov_parts = []
+    for code, info in provinces.provinces.items():
+        if not info.gemeenten:
+            continue
+        own = code == reg.province
+        p_reg = reg if own else cbs.Region(info.name.lower(), tuple(sorted(info.gemeenten)), code)
+        rows = _province_rows(obs, p_reg, catalogue)
+        if not own:
+            rows = rows[~rows["flags"].str.contains("incomplete")]
+        prov_parts.append(rows)
+    gms = reg.gemeenten
+    if gms is not None:  # keeps NL01 and the listed provinces' own (published) rows
+        pv_codes = [c for c, i in provinces.provinces.items() if i.gemeenten]
+        keep = cbs.keep_region(obs["unit_code"], gms) | obs["unit_code"].isin(pv_codes)
+        obs = obs[keep.to_numpy()]
+    have = set(zip(obs["unit_code"], obs["indicator_id"], obs["period"], strict=True))
+    for prov in prov_parts:
+        keys = list(zip(prov["unit_code"], prov["indicator_id"], prov["period"], strict=True))
+        n_gm = {c: len(i.gemeenten) for c, i in provinces.provinces.items()}
+        derivations += province_derivations(prov, [k for k in keys if k in have], n_gm)
+        obs = pd.concat([obs, prov[[k not in have for k in keys]]], ignore_index=True)
+    if len(nl_rows):
+        obs = pd.concat([obs, nl_rows.assign(geo_year=ref)], ignore_index=True)
     units = _units(obs, names, ref, provinces, reg)
     obs = obs.sort_values(["indicator_id", "unit_code", "period"], kind="stable").reset_index(
         drop=True
@@ -610,9 +650,21 @@ def build_tables(
     overrides = catalogue_overrides(
         mp, sorted({tid for _, tid in chosen}), set(obs["indicator_id"])
     )
+    unit_names = {
+        "NL01": "Nederland",
+        **{c: p.name for c, p in provinces.provinces.items()},
+        **dict(zip(units["unit_code"], units["name"], strict=True)),
+    }
+    for ind, note in benchmark_notes(derivations, unit_names).items():
+        prev = overrides.get(ind)
+        overrides[ind] = (
+            prev.model_copy(update={"benchmark_note_nl": note})
+            if prev
+            else IndicatorOverride(benchmark_note_nl=note)
+        )
     files = _write_outputs(
         out_root, name, units, obs, approximations, manifest, catalogue, chosen, mp, ref, reg,
-        overrides,
+        overrides, (derivations, unit_names, derive_nederland),
     )  # fmt: skip
     return BuildResult(
         out_dir=out_dir,
@@ -806,7 +858,7 @@ def _units(
 
 def _write_outputs(
     out_root, name, units, obs, approximations, manifest, catalogue, chosen, mp, ref, reg,
-    overrides,
+    overrides, reference=None,
 ) -> dict[str, Path]:  # fmt: skip
     from indicators.config import (
         CATALOGUE_OVERRIDES,
@@ -845,7 +897,8 @@ def _write_outputs(
         ov = CatalogueOverrides(
             description="Geschreven door `indicators data build-tables`: catalogusinstellingen "
             "die voor deze gegevens anders zijn dan in data/catalogue/indicators.yml "
-            "(modelschattingen hebben geen steekproefinterval).",
+            "(modelschattingen hebben geen steekproefinterval; benchmark_note_nl zegt hoe "
+            "cijfers voor Nederland of de provincie uit de gemeenten zijn berekend).",
             indicators=overrides,
         )
         (tmp / CATALOGUE_OVERRIDES).write_text(
@@ -864,7 +917,7 @@ def _write_outputs(
             yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False), encoding="utf-8"
         )
         (tmp / "README.md").write_text(
-            _readme(name, units, obs, appr, chosen, mp, ref, reg, report, overrides),
+            _readme(name, units, obs, appr, chosen, mp, ref, reg, report, overrides, reference),
             encoding="utf-8",
         )
         final = out_root / name
@@ -882,7 +935,9 @@ def _write_outputs(
     return {p.name: p for p in sorted(final.iterdir())}
 
 
-def _readme(name, units, obs, appr, chosen, mp, ref, reg, report, overrides=None) -> str:
+def _readme(
+    name, units, obs, appr, chosen, mp, ref, reg, report, overrides=None, reference=None
+) -> str:
     lines = [
         f"# Echte gegevens: {name}",
         "",
@@ -910,12 +965,13 @@ def _readme(name, units, obs, appr, chosen, mp, ref, reg, report, overrides=None
             lines.append("  Modelschattingen (RIVM/GGD, SMAP), geen metingen.")
         if t.verified != "checked-against-data":
             lines.append(f"  Kolomkoppeling: {t.verified} (zie data/mappings/cbs_kwb.yml).")
-    if overrides:
+    no_ci = sorted(i for i, o in (overrides or {}).items() if o.ci_method is not None)
+    if no_ci:
         lines += [
             "",
             "Zonder steekproefinterval (modelschattingen; `catalogue_overrides.yml`, lees met "
             "`indicators.config.load_catalogue(overrides=<deze map>)`): "
-            + ", ".join(f"`{i}`" for i in sorted(overrides))
+            + ", ".join(f"`{i}`" for i in no_ci)
             + ".",
         ]
     lines += [
@@ -924,6 +980,11 @@ def _readme(name, units, obs, appr, chosen, mp, ref, reg, report, overrides=None
         "Markeringen per cel staan in `flags.csv`.",
         "",
     ]
+    if reference is not None:
+        from indicators.realdata.totals import readme_section
+
+        derivations, unit_names, enabled = reference
+        lines += [readme_section(derivations, unit_names, enabled)]
     return "\n".join(lines)
 
 
@@ -947,6 +1008,13 @@ def stale_reasons(processed: Path, raw_root: Path) -> list[str]:
     corr = prev.get("correspondence") or {}
     if corr and _file_digest(_abs(corr["path"])) != corr.get("sha256"):
         reasons.append(f"correspondence changed: {corr['path']}")
+    from indicators.realdata import mappings_dir
+
+    prov = prev.get("provinces") or {}
+    if not prov:
+        reasons.append("built before provinces.yml was recorded (NL01/PV rows may be missing)")
+    elif _file_digest(mappings_dir() / "provinces.yml") != prov.get("sha256"):
+        reasons.append(f"provinces changed: {prov['path']}")
     mp = load_mapping(mapping_path)
     chosen = select_snapshots(
         raw_root, mp, args.get("region", ""), args.get("pins") or {}, args.get("sources")
@@ -992,6 +1060,13 @@ def build_tables_cmd(
     mapping: Annotated[Path | None, typer.Option(help="Mapping file.")] = None,
     correspondence: Annotated[Path | None, typer.Option(help="Correspondence CSV.")] = None,
     force: Annotated[bool, typer.Option(help="Rebuild even if the inputs are unchanged.")] = False,
+    derive_nederland: Annotated[
+        bool,
+        typer.Option(
+            help="Without a row for Nederland: sum count-based indicators over all "
+            "municipalities when a table has every municipality of the country."
+        ),
+    ] = True,
 ) -> None:
     """Build harmonised units.csv + observations.csv (for `indicators build --data-dir`)."""
     from indicators.realdata import processed_dir
@@ -1017,6 +1092,7 @@ def build_tables_cmd(
             pins=pins,
             sources=source,
             force=force,
+            derive_nederland=derive_nederland,
         )
     except IndicatorsError as exc:
         _fail(exc)

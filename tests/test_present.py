@@ -55,6 +55,65 @@ def test_area_names_from_params_are_escaped_in_sentences(catalogue):
     assert "<script>" not in text and "&lt;script&gt;" in text
 
 
+def _nl_view(rows, name="Heerlen"):
+    """A gemeente view with summary rows (indicator, latest value, NL value, vs_nederland)."""
+    s = _summary(
+        [
+            {"indicator_id": i, "theme": "context", "latest_value": v, "nederland_value": nl,
+             "vs_nederland": vs, "trend_code": "cannot_calculate", "latest_lower_ci": lo,
+             "latest_upper_ci": hi}
+            for i, v, nl, vs, lo, hi in rows
+        ]
+    )  # fmt: skip
+    return AreaView("gemeente-heerlen", name, "gemeente", "GM0917", "Heerlen", None, s,
+                    pd.DataFrame(columns=["area", "indicator_id", "period"]))  # fmt: skip
+
+
+NAN = float("nan")
+
+
+def test_findings_without_any_nederland_figure_say_no_comparison_was_possible(catalogue):
+    from indicators.present.area import findings_md, priority_table_md
+
+    v = _nl_view([("koopwoningen", 50.0, NAN, "not_compared", 49.0, 51.0),
+                  ("sociale_huur", 30.0, NAN, "not_compared", 29.0, 31.0)])  # fmt: skip
+    md = findings_md(key_findings(v, catalogue))
+    assert "geen significante verschillen" not in md
+    assert "Een vergelijking met Nederland was niet mogelijk" in md
+    assert "geen cijfers voor Nederland" in md
+    prio = priority_table_md(v, catalogue)
+    assert "slechter is dan in Nederland is niet te zeggen" in prio
+    assert "significant slechter dan Nederland" not in prio
+
+
+def test_findings_with_nederland_and_no_difference_say_so_and_name_the_untested(catalogue):
+    from indicators.present.area import findings_md
+
+    v = _nl_view([("koopwoningen", 50.0, 50.5, "similar", 49.0, 51.0),
+                  ("sociale_huur", 30.0, NAN, "not_compared", 29.0, 31.0),
+                  ("aandeel_65plus", 22.8, 19.2, "not_compared", NAN, NAN)])  # fmt: skip
+    md = findings_md(key_findings(v, catalogue))
+    assert md.startswith("Bij de getoetste indicator zijn geen significante verschillen")
+    # the one without a Dutch figure is named, not lumped into "no differences"
+    assert "Voor Sociale huurwoningen" in md and "geen vergelijking met Nederland mogelijk" in md
+    # the one with a Dutch figure but no interval is "not tested", not "no difference"
+    assert "Inwoners van 65 jaar en ouder is niet tegen Nederland getoetst" in md
+
+
+def test_a_finding_without_a_nederland_figure_does_not_claim_a_comparison(catalogue):
+    v = _nl_view([("koopwoningen", 50.0, NAN, "not_compared", 49.0, 51.0)])
+    s = v.summary.assign(trend_code="increasing_worse", trend_label="toenemend", priority=2)
+    f = key_findings(_view(s), catalogue)
+    assert "niet significant anders" not in f[0].text
+    assert "zonder vergelijking met Nederland" in f[0].text
+
+
+def test_plain_list_keeps_the_old_wording(catalogue):
+    from indicators.present.area import findings_md
+
+    assert findings_md([]) == "Er zijn geen significante verschillen met Nederland gevonden."
+
+
 @pytest.mark.parametrize(
     ("rows", "status"),
     [

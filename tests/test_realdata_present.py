@@ -71,6 +71,53 @@ def test_trendbreak_with_nederland_lists_nothing_absent():
     assert not tb.gaps.empty
 
 
+def test_trendbreak_with_nederland_names_the_real_reason_for_a_missing_series():
+    """NL01 present (e.g. summed from the municipalities) but not every indicator: the
+    reason is "not in the data" or "no Dutch figure", never the wrong level explanation."""
+    names = {REGION: "Zuid-Limburg", "NL01": "Nederland"}
+    rows = _rows([REGION, "NL01"]) + _rows([REGION], indicator="jeugdzorg")
+    res = _results(rows, names)
+    cfg = load_trendbreak_config(catalogue=CATALOGUE)
+    tb = compute_trendbreak(res, CATALOGUE, AreaSet(areas={}, paths={}), cfg)
+    assert tb.meta["absent_entities"] == []
+    st = tb.status[tb.status["area"] == REGION].set_index(["indicator_id", "analysis"])
+    tg = tb.targets.set_index(["area", "indicator_id"])
+    assert (
+        st.loc[("roken", "its"), "reason_nl"] == "de indicator zit niet in de gebruikte gegevens."
+    )
+    assert tg.loc[(REGION, "roken"), "reason_nl"] == (
+        "Niet te beoordelen: Rookt zit niet in de gebruikte gegevens."
+    )
+    # the region has jeugdzorg, Nederland does not: no reference
+    assert st.loc[("jeugdzorg", "its"), "status"] == "no_reference"
+    assert "geen cijfers voor Nederland" in st.loc[("jeugdzorg", "its"), "reason_nl"]
+    assert not tb.status["reason_nl"].str.contains("op het niveau van").any()
+    assert not tb.targets["reason_nl"].str.contains("op het niveau van").any()
+
+
+def test_coverage_note_shows_how_nederland_was_derived_and_what_lacks_it():
+    from indicators.config import CatalogueOverrides, IndicatorOverride, apply_catalogue_overrides
+
+    note = "Nederland (2019): som van alle 355 gemeenten (indeling 2019)"
+    cat = apply_catalogue_overrides(
+        CATALOGUE,
+        CatalogueOverrides(
+            indicators={"aandeel_65plus": IndicatorOverride(benchmark_note_nl=note)}
+        ),
+    )
+    values = _values([("limburg", "aandeel_65plus", 2019, 1.0, 2.0),
+                      ("NL01", "aandeel_65plus", 2019, 1.0, 3.0),
+                      ("limburg", "woz_waarde", 2019, np.nan, 2.0)])  # fmt: skip
+    summary = pd.DataFrame({"indicator_id": ["aandeel_65plus", "woz_waarde"], "theme": "context",
+                            "vs_nederland": "not_compared", "trend_code": "cannot_calculate",
+                            "nederland_value": [19.2, np.nan]})  # fmt: skip
+    md = report.data_coverage_md(_view(values, summary), cat)
+    assert "**Wat is berekend of benaderd.**" in md
+    assert f"- Inwoners van 65 jaar en ouder: {report.escape_md(note)}" in md
+    assert "Voor Gemiddelde WOZ-waarde" in md and "niet mogelijk" in md
+    assert "De gebruikte gegevens bevatten geen cijfers voor Nederland." not in md
+
+
 def _view(values: pd.DataFrame, summary: pd.DataFrame | None = None) -> report.AreaView:
     if summary is None:
         summary = pd.DataFrame(

@@ -598,6 +598,61 @@ def _level_reason(ind: Indicator) -> str:
     )
 
 
+def _explain_missing(
+    status_rows: list[dict],
+    target_rows: list[dict],
+    values: pd.DataFrame,
+    cat: dict[str, Indicator],
+    config: TrendBreakConfig,
+    names: dict[str, str],
+    absent: list[str],
+) -> None:
+    """Replace the level explanation of an empty gap series by the real reason, in place.
+
+    :func:`_level_reason` ("only published per gemeente") is right when the
+    indicator is in the data but not at the area's level. With real data the
+    indicator may be missing altogether, or only Nederland's (or the region's)
+    figure may be missing (e.g. an average that ``build-tables`` does not
+    derive from the municipalities); then the report must say that instead.
+    Entities that are absent altogether are handled by the caller.
+    """
+    v = values[values["value"].notna()] if "value" in values.columns else values
+    have = set(zip(v["area"], v["indicator_id"], strict=True))
+    in_data = set(v["indicator_id"])
+    # the same form as the level reason they replace (targets carry a prefix)
+    for rows, prefix in ((status_rows, ""), (target_rows, "Niet te beoordelen: ")):
+        for row in rows:
+            ind = cat.get(row["indicator_id"])
+            if row.get("status") != "no_data" or ind is None:
+                continue
+            if not str(row.get("reason_nl", "")).endswith(_level_reason(ind)):
+                continue
+            area, iid = row["area"], row["indicator_id"]
+            if iid not in in_data:
+                text = f"{ind.label_nl} zit niet in de gebruikte gegevens."
+                if not prefix:  # a status reason starts in lower case, like the level reason
+                    text = "de indicator zit niet in de gebruikte gegevens."
+            elif config.national not in absent and (config.national, iid) not in have:
+                row["status"] = "no_reference"
+                text = (
+                    f"de gegevens bevatten voor {ind.label_nl} geen cijfers voor Nederland, dus "
+                    "er is geen kloof te berekenen."
+                )
+            elif (
+                area == config.region
+                and config.region not in absent
+                and (config.region, iid) not in have
+            ):
+                region = names.get(config.region, "de regio")
+                text = (
+                    f"de gegevens bevatten voor {ind.label_nl} geen cijfers voor {region}, dus "
+                    "er is geen kloof te berekenen."
+                )
+            else:
+                continue
+            row["reason_nl"] = prefix + text
+
+
 def _segment_bounds(breaks: list[DataBreak], start: int) -> tuple[float, float]:
     """Years ``[lo, hi)`` of the segment around ``start`` not crossed by a data break."""
     lo = max((b.year for b in breaks if b.year <= start), default=-math.inf)
@@ -1226,6 +1281,7 @@ def compute_trendbreak(
                 text = why(row["area"])
                 if row.get("status") == "no_data" and text:
                     row["status"], row["reason_nl"] = "no_reference", prefix + text
+    _explain_missing(status_rows, target_rows, results.values, cat, config, names, absent)
     gaps = gaps_all[gaps_all["area"].isin([e["area"] for e in entities])].copy()
     model = {s.id for s in config.indicators if s.model_estimate}
     gaps["model_estimate"] = gaps["indicator_id"].isin(model)

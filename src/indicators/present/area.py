@@ -186,6 +186,18 @@ def data_coverage_md(view: AreaView, catalogue: Catalogue) -> str:
             "De gebruikte gegevens bevatten geen cijfers voor Nederland. Vergelijkingen met "
             "Nederland en de stoplichten zijn daarom niet te maken (grijs)."
         )
+    else:
+        labels = list(comparison_state(view, catalogue).no_reference)
+        if labels:
+            one = len(labels) == 1
+            parts.append(
+                f"Voor {join_nl(labels)} bevatten de gebruikte gegevens geen cijfer voor "
+                f"Nederland in het laatste jaar; een vergelijking met Nederland was voor "
+                f"{'deze indicator' if one else 'deze indicatoren'} niet mogelijk."
+            )
+    derived = benchmark_notes_md(view, catalogue)
+    if derived:
+        parts.append(derived)
     if missing:
         n, total = len(missing), len(catalogue.indicators)
         lines = [
@@ -207,10 +219,116 @@ def data_coverage_md(view: AreaView, catalogue: Catalogue) -> str:
     return "\n\n".join(parts)
 
 
+def benchmark_notes_md(view: AreaView, catalogue: Catalogue) -> str:
+    """What was computed or approximated for the comparison figures (Nederland, Limburg).
+
+    ``build-tables`` writes a ``benchmark_note_nl`` per indicator into the data
+    set's catalogue overrides when it derived Nederland or a province from the
+    municipalities (e.g. Nederland as the sum of all 355 municipalities of
+    2019). Lists the notes of the indicators shown for this area; empty when
+    there are none (published or demo figures).
+    """
+    have = set(view.values["indicator_id"]) | set(view.summary["indicator_id"])
+    groups: dict[str, list[str]] = {}
+    for i in catalogue.indicators:
+        if i.id in have and i.benchmark_note_nl:
+            groups.setdefault(i.benchmark_note_nl, []).append(escape_md(i.label_nl))
+    if not groups:
+        return ""
+    lines = [
+        "**Wat is berekend of benaderd.** De bron publiceert niet alle vergelijkingscijfers; "
+        "deze zijn uit de gemeentecijfers berekend (gemiddelden, scores en modelschattingen "
+        "niet, die ontbreken dan):",
+        "",
+    ]
+    lines += [f"- {join_nl(labels)}: {escape_md(note)}" for note, labels in groups.items()]
+    return "\n".join(lines)
+
+
+TESTED = ("better", "worse", "similar", "higher", "lower")
+
+
+@dataclass(frozen=True)
+class ComparisonState:
+    """Which of an area's indicators could be compared with Nederland, and why not.
+
+    ``no_reference``: labels (escaped) of indicators without a Dutch value in
+    their latest year; ``untested``: labels of indicators with a Dutch value
+    but no test (no confidence interval: a complete count, score or model
+    estimate). Used to word texts honestly when nothing was found.
+    """
+
+    n_indicators: int = 0
+    n_tested: int = 0
+    no_reference: tuple[str, ...] = ()
+    untested: tuple[str, ...] = ()
+
+    @property
+    def no_reference_at_all(self) -> bool:
+        return self.n_indicators > 0 and len(self.no_reference) == self.n_indicators
+
+    def notes(self) -> str:
+        """Sentences on what was not compared (empty when everything was tested)."""
+        parts = []
+        if self.no_reference_at_all:
+            parts.append(
+                "Een vergelijking met Nederland was niet mogelijk: de gebruikte gegevens bevatten "
+                "geen cijfers voor Nederland. Of er verschillen met Nederland zijn, is dus niet "
+                "getoetst."
+            )
+        elif self.no_reference:
+            one = len(self.no_reference) == 1
+            parts.append(
+                f"Voor {join_nl(list(self.no_reference))} was geen vergelijking met Nederland "
+                f"mogelijk (geen cijfer voor Nederland in de gebruikte gegevens); "
+                f"{'die is' if one else 'die zijn'} dus niet getoetst."
+            )
+        if self.untested:
+            one = len(self.untested) == 1
+            parts.append(
+                f"{join_nl(list(self.untested))} {'is' if one else 'zijn'} niet tegen Nederland "
+                "getoetst: zonder betrouwbaarheidsinterval (een volledige telling, een score of "
+                "een modelschatting) is er geen significantietoets; de waarde voor Nederland "
+                "staat ter vergelijking in de tabellen."
+            )
+        return " ".join(parts)
+
+
+def comparison_state(view: AreaView, catalogue: Catalogue) -> ComparisonState:
+    """:class:`ComparisonState` of the area's summary."""
+    s = view.summary
+    if s.empty or "vs_nederland" not in s.columns:
+        return ComparisonState(n_indicators=len(s))
+    tested = s["vs_nederland"].isin(TESTED)
+    if "nederland_value" in s.columns:
+        no_ref = s["nederland_value"].isna()
+    else:
+        no_ref = pd.Series(False, index=s.index)
+
+    def labels(mask: pd.Series) -> tuple[str, ...]:
+        return tuple(escape_md(catalogue.by_id[i].label_nl) for i in s.loc[mask, "indicator_id"])
+
+    return ComparisonState(
+        n_indicators=len(s),
+        n_tested=int(tested.sum()),
+        no_reference=labels(no_ref),
+        untested=labels(~tested & ~no_ref),
+    )
+
+
 def priority_table_md(view: AreaView, catalogue: Catalogue, n: int = 6) -> str:
     """The indicators that need attention first: worse than NL and worsening first."""
     s = view.summary[view.summary["priority"] <= 2].head(n)
     if s.empty:
+        cs = comparison_state(view, catalogue)
+        if cs.n_tested == 0 and cs.n_indicators:
+            why = (
+                "Of een indicator slechter is dan in Nederland is niet te zeggen: de gebruikte "
+                "gegevens bevatten geen cijfers voor Nederland."
+                if cs.no_reference_at_all
+                else "Geen indicator is tegen Nederland getoetst (zie de kernbevindingen)."
+            )
+            return f"Geen enkele indicator verslechtert significant. {why}"
         return "Geen enkele indicator is significant slechter dan Nederland of verslechtert significant."
     rows = []
     for r in s.itertuples():
@@ -238,6 +356,16 @@ def view_name_col(view: AreaView) -> str:
 # --------------------------------------------------------------------------- findings
 
 
+class KeyFindings(list):
+    """The findings (a list of :class:`Finding`) and the area's :class:`ComparisonState`,
+    so that :func:`findings_md` can tell "no significant differences" from "no
+    comparison possible"."""
+
+    def __init__(self, findings=(), state: ComparisonState | None = None):
+        super().__init__(findings)
+        self.state = state
+
+
 @dataclass(frozen=True)
 class Finding:
     """One key finding: the Dutch sentence and the numbers behind it."""
@@ -249,13 +377,15 @@ class Finding:
     period: int
 
 
-def key_findings(view: AreaView, catalogue: Catalogue, n: int = 5) -> list[Finding]:
+def key_findings(view: AreaView, catalogue: Catalogue, n: int = 5) -> KeyFindings:
     """Plain-Dutch sentences for the most important results.
 
     Order: significantly worse than Nederland *and* worsening, then worse, then
     significant trends, then significantly better. Each sentence states the
     area value, its year, the Dutch value and the test result, taken directly
-    from the summary table.
+    from the summary table; without a Dutch value it says that no comparison
+    was possible. The returned list also carries how many indicators were
+    tested and which had no Dutch value (:class:`KeyFindings`).
     """
     s = view.summary
     chosen = (
@@ -275,7 +405,11 @@ def key_findings(view: AreaView, catalogue: Catalogue, n: int = 5) -> list[Findi
         label = ind.label_nl[0].lower() + ind.label_nl[1:]
         v, nl = fmt_number(r.latest_value, d), fmt_number(r.nederland_value, d)
         unit = ind.unit
-        if r.vs_nederland == "worse":
+        if pd.isna(r.nederland_value):
+            cmp = "zonder vergelijking met Nederland (geen cijfer voor Nederland in de gegevens)"
+        elif r.vs_nederland == "not_compared":
+            cmp = f"niet getoetst tegen Nederland ({nl})"
+        elif r.vs_nederland == "worse":
             cmp = f"significant ongunstiger dan in Nederland ({nl})"
         elif r.vs_nederland == "better":
             cmp = f"significant gunstiger dan in Nederland ({nl})"
@@ -300,13 +434,37 @@ def key_findings(view: AreaView, catalogue: Catalogue, n: int = 5) -> list[Findi
                 int(r.latest_period),
             )
         )
-    return out
+    return KeyFindings(out, comparison_state(view, catalogue))
 
 
 def findings_md(findings: list[Finding]) -> str:
-    if not findings:
-        return "Er zijn geen significante verschillen met Nederland gevonden."
-    return "\n".join(f"- {f.text}" for f in findings)
+    """The key findings as a bullet list, or a sentence saying why there are none.
+
+    With :class:`KeyFindings` (from :func:`key_findings`) the text tells "no
+    significant differences" (among the indicators tested) from "no comparison
+    with Nederland possible" (no Dutch figure in the data) and "not tested"
+    (no interval), naming the indicators concerned. A plain list gives the
+    old wording.
+    """
+    cs: ComparisonState | None = getattr(findings, "state", None)
+    if cs is None:
+        if not findings:
+            return "Er zijn geen significante verschillen met Nederland gevonden."
+        return "\n".join(f"- {f.text}" for f in findings)
+    notes = cs.notes()
+    if findings:
+        # after significant findings, only say what could not be compared at all
+        bullets = "\n".join(f"- {f.text}" for f in findings)
+        ref_only = ComparisonState(cs.n_indicators, cs.n_tested, cs.no_reference).notes()
+        return bullets + (f"\n\n{ref_only}" if ref_only else "")
+    if not cs.n_indicators:
+        return "Er zijn geen cijfers om met Nederland te vergelijken."
+    if cs.n_tested == 0:
+        return notes
+    k = "de getoetste indicator" if cs.n_tested == 1 else f"de {cs.n_tested} getoetste indicatoren"
+    return f"Bij {k} zijn geen significante verschillen met Nederland gevonden." + (
+        f" {notes}" if notes else ""
+    )
 
 
 # --------------------------------------------------------------------------- themes
@@ -414,10 +572,32 @@ def theme_chapter_md(
             row["Trend"] = TREND_SHORT.get(r["trend_code"], ".")
         rows.append(row)
     tbl = pd.DataFrame(rows)
+    in_s = [i.id for i in inds if i.id in s.index]
+    n_ref = int(s.loc[in_s, "nederland_value"].notna().sum()) if in_s else 0
+    n_tested = int(s.loc[in_s, "vs_nederland"].isin(TESTED).sum()) if in_s else 0
+    if n_ref == 0:
+        cmp = (
+            "Geen ervan kon met Nederland worden vergeleken: de gebruikte gegevens bevatten "
+            "daarvoor geen cijfers voor Nederland."
+        )
+    elif n_tested == 0:
+        cmp = (
+            "Geen ervan is tegen Nederland getoetst (geen betrouwbaarheidsinterval); de tabel "
+            "toont de waarde voor Nederland ter vergelijking."
+        )
+    else:
+        cmp = (
+            f"{n_worse} daarvan {'is' if n_worse == 1 else 'zijn'} in het laatste jaar "
+            "significant ongunstiger dan in Nederland."
+        )
+        if n_ref < len(in_s):
+            cmp += (
+                f" Voor {len(in_s) - n_ref} van de {len(in_s)} indicatoren met een waarde voor "
+                f"{escape_md(view.name)} is er geen cijfer voor Nederland (niet vergeleken)."
+            )
     intro = (
         f"Dit hoofdstuk toont {len(inds)} indicatoren voor het thema {theme.label_nl.lower()}. "
-        f"{n_worse} daarvan {'is' if n_worse == 1 else 'zijn'} in het laatste jaar significant "
-        f"ongunstiger dan in Nederland."
+        + cmp
     )
     note = _unavailable_note(view, inds, s) + _model_estimate_note(inds, s)
     legend = (
@@ -541,7 +721,13 @@ def overview_figure_md(view: AreaView, catalogue: Catalogue, fig_dir: Path, rel:
     s = s.rename(columns={"latest_value": "value"})
     s = s[s["vs_nederland"] != "not_compared"]
     if s.empty:
-        return ""
+        sm = view.summary
+        if sm.empty or "nederland_value" not in sm or sm["nederland_value"].isna().all():
+            return (
+                "Geen indicator kon met Nederland worden vergeleken: de gebruikte gegevens "
+                "bevatten geen cijfers voor Nederland.\n"
+            )
+        return "Geen indicator is tegen Nederland getoetst.\n"
     chart = charts.comparison_dots(
         s,
         fig_dir / "overview.png",
@@ -569,10 +755,16 @@ def annex_md(catalogue: Catalogue) -> str:
                 "none": "geen",
             }[i.ci_method]
             + (f": {escape_md(i.ci_note_nl)}" if i.ci_note_nl else ""),
+            **(
+                {"Vergelijkingscijfers": escape_md(i.benchmark_note_nl) or "."}
+                if any(j.benchmark_note_nl for j in catalogue.indicators)
+                else {}
+            ),
         }
         for i in catalogue.indicators
     ]
-    return pipe_table(pd.DataFrame(rows), align="lllll", name="definities en bronnen")
+    df = pd.DataFrame(rows)
+    return pipe_table(df, align="l" * len(df.columns), name="definities en bronnen")
 
 
 def provenance_md(prov: dict) -> str:

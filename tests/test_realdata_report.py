@@ -3,11 +3,13 @@
 Builds the Limburg (PV31), Heerlen and Beekdaelen area reports and the
 province report from the real gemeente-level table, which lacks wijken, a
 row for Nederland and all but one catalogue indicator; the reports must say so.
+The file holds all 355 municipalities of 2019, so ``build-tables`` derives
+Nederland (NL01) as their sum and the reports compare with it.
 
 The reference figures are computed here directly from the raw CBS file with
-plain pandas (filter the 31 Limburg GM codes, sum), never through the
-toolkit. The file is the national extract (355 municipalities), so the
-region filter of ``build-tables`` is checked too.
+plain pandas (filter the 31 Limburg GM codes, sum; sum all rows for
+Nederland), never through the toolkit. The file is the national extract, so
+the region filter of ``build-tables`` is checked too.
 """
 
 from __future__ import annotations
@@ -73,10 +75,15 @@ def _params(d: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def reference() -> pd.DataFrame:
-    """The raw file itself, read with pandas only."""
-    df = pd.read_csv(NATIONAL, dtype={"unique_id": str})
-    return df[df["unique_id"].isin(LIMBURG_2019)]
+def national() -> pd.DataFrame:
+    """The raw file itself, read with pandas only: every municipality of 2019."""
+    return pd.read_csv(NATIONAL, dtype={"unique_id": str})
+
+
+@pytest.fixture(scope="module")
+def reference(national) -> pd.DataFrame:
+    """The 31 Limburg rows of the raw file."""
+    return national[national["unique_id"].isin(LIMBURG_2019)]
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +179,8 @@ def test_report_states_which_indicators_the_real_data_lack(built):
         assert "ontbreken er 36 in de gebruikte gegevens" in t
         assert "Veiligheid (hele thema): Geregistreerde misdrijven" in t
         assert "Bevolking (context): Ingeschreven arbeidsmigranten" in t
-        assert "geen cijfers voor Nederland" in t
+        # Nederland is derived from the 355 municipalities, so it is not "missing"
+        assert "geen cijfers voor Nederland" not in t
         # real data: no synthetic-data warning
         assert "Synthetische demonstratiegegevens" not in t
 
@@ -183,7 +191,9 @@ def test_province_report_renders_and_says_what_the_data_cannot_show(built):
     assert (d / "provincie-limburg.pdf").read_bytes()[:5] == b"%PDF-"
     t = _text(d / "index.html")
     assert "De behoefte-index is niet berekend: de gebruikte gegevens bevatten geen wijken" in t
-    assert "geen cijfers voor Nederland" in t
+    # the trend-break table names the real reason (not in the data), not a level mismatch
+    assert "Levensverwachting bij geboorte zit niet in de gebruikte gegevens" in t
+    assert "op het niveau van dit gebied" not in t
     assert "Synthetische demonstratiegegevens" not in t.split("Arbeidsmigranten")[0]
 
 
@@ -192,3 +202,51 @@ def test_report_has_no_chapter_for_a_theme_without_data(built):
     t = _text(out / "areas" / "gemeente-heerlen" / "index.html")
     assert "Bevolking (context): laatste waarden" in t
     assert "Veiligheid: laatste waarden" not in t
+
+
+def test_nederland_is_the_sum_of_every_municipality_in_the_file(built, national):
+    _, processed, _ = built
+    assert len(national) == national["unique_id"].nunique() == 355  # every municipality of 2019
+    total, over65 = int(national["population"].sum()), int(national["b_65_oo"].sum())
+    # (the file's sum is 17,282,163, CBS's population on 1 January 2019; asserted
+    # against the file, not against a figure from memory)
+    obs = pd.read_csv(processed / "observations.csv", dtype={"unit_code": str})
+    nl = obs[(obs["unit_code"] == "NL01") & (obs["indicator_id"] == "aandeel_65plus")]
+    assert nl["denominator"].item() == total
+    assert nl["numerator"].item() == over65
+    flags = pd.read_csv(processed / "flags.csv").set_index(["unit_code", "indicator_id"])
+    assert flags.loc[("NL01", "aandeel_65plus"), "flags"] == "sum_of_all_gemeenten"
+    readme = (processed / "README.md").read_text(encoding="utf-8")
+    assert (
+        "| Nederland (`NL01`) | `aandeel_65plus` | 2019 | afgeleid | som van alle 355 gemeenten "
+        "(indeling 2019) |" in readme
+    )
+
+
+def _pct(df: pd.DataFrame) -> float:
+    return df["b_65_oo"].sum() / df["population"].sum() * 100
+
+
+def _dec1(x: float) -> str:
+    return f"{x:.1f}".replace(".", ",")
+
+
+def test_heerlen_report_compares_with_nederland(built, national, reference):
+    out, _, _ = built
+    d = out / "areas" / "gemeente-heerlen"
+    pct = _pct(national)
+    summary = pd.read_csv(d / "downloads" / "gemeente-heerlen-samenvatting.csv", na_values=".")
+    row = summary[summary["indicator_id"] == "aandeel_65plus"].iloc[0]
+    assert row["nederland_value"] == pytest.approx(pct, rel=1e-5)
+    t = _text(d / "index.html")
+    heerlen = _dec1(_pct(national[national["unique_id"] == "GM0917"]))
+    limburg, nl = _dec1(_pct(reference)), _dec1(pct)
+    # the theme table: Heerlen, its gemeente, Limburg, Nederland
+    assert f"Inwoners van 65 jaar en ouder 2019 {heerlen} {heerlen} {limburg} {nl} " in t
+    assert nl in _pdf_text(d / "gemeente-heerlen.pdf")
+    # what was derived is said in the report
+    assert "Wat is berekend of benaderd." in t
+    assert "Nederland (2019): som van alle 355 gemeenten (indeling 2019)" in t
+    # a complete count has no interval: "not tested", never "no significant differences"
+    assert "geen significante verschillen" not in t
+    assert "Inwoners van 65 jaar en ouder is niet tegen Nederland getoetst" in t

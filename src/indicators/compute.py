@@ -209,15 +209,21 @@ def aggregate(obs: pd.DataFrame, members: pd.DataFrame, catalogue: Catalogue) ->
     m["w2se2"] = np.where(m["is_sum"], np.nan, (w * m["se"]) ** 2)
     keys = ["area", "indicator_id", "period"]
     g = m.groupby(keys, sort=True)
+    # sum(min_count=1) as a plain sum masked where nothing was counted: the same
+    # result without a Python call per group.
     out = g.agg(
-        numerator=("numerator", lambda s: s.sum(min_count=1)),
+        numerator=("numerator", "sum"),
+        n_numerator=("numerator", "count"),
         denominator=("denominator", "sum"),
         wv=("wv", "sum"),
         w_for_mean=("w_for_mean", "sum"),
-        w2se2=("w2se2", lambda s: s.sum(min_count=1)),
+        w2se2=("w2se2", "sum"),
+        n_w2se2=("w2se2", "count"),
         n_units=("unit_code", "size"),
         n_expected=("n_expected", "first"),
     ).reset_index()
+    out["numerator"] = out["numerator"].where(out.pop("n_numerator") > 0)
+    out["w2se2"] = out["w2se2"].where(out.pop("n_w2se2") > 0)
     is_sum = out["indicator_id"].map(cat["aggregation"]).eq("sum")
     mean_val = out["wv"] / out["w_for_mean"].where(out["w_for_mean"] > 0)
     mean_se = np.sqrt(out["w2se2"]) / out["w_for_mean"].where(out["w_for_mean"] > 0)

@@ -250,7 +250,8 @@ def boundary_maps_md(
         "Kaarten van wijken en buurten, getekend uit het CBS-grenzenbestand "
         f"*{escape_md(boundaries.name)}*. Gebieden zonder waarde zijn gearceerd.",
     ]
-    score = need_table.set_index("unit_code")["score"].dropna()
+    has_score = {"unit_code", "score"} <= set(need_table.columns)
+    score = need_table.set_index("unit_code")["score"].dropna() if has_score else pd.Series()
     if len(score):
         wk = choropleth(
             boundaries,
@@ -284,3 +285,40 @@ def boundary_maps_md(
             f'![{escape_md(bu.caption)}]({rel}/{bu.path.name}){{#fig-kaart-buurten fig-alt="{_attr(bu.alt)}"}}'
         )
     return "\n\n".join(parts) + "\n"
+
+
+def tile_map_md(
+    summary: pd.DataFrame,
+    catalogue: Catalogue,
+    names: dict[str, str],
+    fig_dir: Path,
+    rel: str,
+    indicator: str = "bijstand",
+) -> str:
+    """The tile-grid map of Limburg's 31 municipalities for one indicator's latest value.
+
+    Municipalities outside Limburg (other provinces, synthetic scale data) are
+    left out; without any Limburg municipality in the data the fragment says so.
+    """
+    from indicators.maps import TILE_GRID, tile_grid_map
+
+    gm = summary[
+        summary["area"].astype(str).isin(TILE_GRID) & (summary["indicator_id"] == indicator)
+    ]
+    ind = catalogue.by_id.get(indicator)
+    if ind is None or gm.empty:
+        return (
+            "Geen kaart van de gemeenten: de gegevens bevatten geen Limburgse gemeenten "
+            f"met de indicator '{escape_md(ind.label_nl if ind else indicator)}'."
+        )
+    tile = tile_grid_map(
+        gm.set_index("area")["latest_value"],
+        Path(fig_dir) / f"tile-{indicator}.png",
+        title=f"{ind.label_nl} per gemeente",
+        label=ind.unit,
+        names=names,
+    )
+    return (
+        f"![{escape_md(tile.caption)}]({rel}/{tile.path.name})"
+        f'{{#fig-tile-{indicator} fig-alt="{_attr(tile.alt)}"}}'
+    )

@@ -13,7 +13,11 @@ c. warm, ``--jobs`` workers (all cores): wall time per report;
 d. cache hit: the same build again, nothing stale (wall time per report);
 e. incremental: one params file changed, rebuild of that area;
 f. figures: drawing a 3x3 trend figure in a new figure vs a reused one;
-g. scale: generating N buurten and running the compute step (own process, peak RSS).
+g. scale: generating N buurten and running the compute step (own process, peak RSS);
+h. full builds of N areas (default 300; ``--full 300 3000``): ``indicators build --all``
+   on synthetic national-shape data (10 buurten per area), in its own process, with
+   wall time and peak RSS; then one buurt's data changed and ``indicators build --area``
+   for the area that contains it (the incremental rebuild of one area).
 
 Writes ``benchmarks/results/latest.json`` and ``benchmarks/RESULTS.md``.
 """
@@ -159,6 +163,13 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("-k", "--areas", type=int, default=6, help="number of area reports (K)")
     ap.add_argument("--scale", type=int, default=3000, help="buurten in the scale run (0: skip)")
     ap.add_argument("--jobs", type=int, default=None, help="workers for (c) (default: all cores)")
+    ap.add_argument(
+        "--full",
+        type=int,
+        nargs="*",
+        default=[300],
+        help="full builds of these numbers of areas (h); none: skip",
+    )
     ap.add_argument("--out", type=Path, default=HERE / "results" / "latest.json")
     args = ap.parse_args(argv)
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -259,6 +270,9 @@ def main(argv: list[str] | None = None) -> dict:
             )  # fmt: skip
             res["scale"] = json.loads(out.stdout.strip().splitlines()[-1])
             print(f"  (g) scale: {res['scale']}", flush=True)
+
+        # (h) full builds of N areas, and one area's incremental rebuild
+        res["full"] = [_full_build(n, tmp / f"full-{n}", jobs) for n in args.full or []]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -275,6 +289,64 @@ def main(argv: list[str] | None = None) -> dict:
     (HERE / "RESULTS.md").write_text(_markdown(res), encoding="utf-8")
     print(_markdown(res))
     return res
+
+
+def _cli(args: list[str]) -> tuple[float, str]:
+    t = time.perf_counter()
+    out = subprocess.run(
+        [str(Path(sys.executable).with_name("indicators")), *args],
+        check=True, capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    return time.perf_counter() - t, out.stdout + out.stderr
+
+
+def _rss(text: str) -> tuple[float, float]:
+    """Peak RSS (MB) of the build process and of the largest report worker, as printed."""
+    import re
+
+    m = re.search(r"peak RSS: (\d+) MB \(build process\), (\d+) MB", text)
+    return (float(m.group(1)), float(m.group(2))) if m else (float("nan"), float("nan"))
+
+
+def _full_build(n_areas: int, out: Path, jobs: int) -> dict:
+    """(h) ``indicators build --all`` on N synthetic areas, then one buurt changed."""
+    from indicators.scale import generate
+
+    d = generate(n_areas * 10, out, n_areas=n_areas)
+    dirs = ["--data-dir", str(d.data_dir), "--params-dir", str(d.params_dir),
+            "--build-dir", str(out / "build"), "--output-dir", str(out / "out")]  # fmt: skip
+    wall, text = _cli(["build", "--all", "--jobs", str(jobs), *dirs])
+    rss = _rss(text)
+    print(f"  (h) full build, {n_areas} areas: {wall:.0f} s, peak RSS {rss}", flush=True)
+    # One buurt's numerator changed: rebuild the area that contains it.
+    slug = sorted(p.stem for p in d.params_dir.glob("*.yml"))[0]
+    import yaml
+
+    buurt = yaml.safe_load((d.params_dir / f"{slug}.yml").read_text(encoding="utf-8"))["units"][0]
+    obs = d.data_dir / "observations.csv"
+    lines = obs.read_text(encoding="utf-8").splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        f = line.split(",")
+        if f[0] == buurt and f[3] not in ("", "0"):
+            f[3] = str(int(float(f[3])) - 1)
+            lines[i] = ",".join(f)
+            break
+    obs.write_text("".join(lines), encoding="utf-8")
+    inc_wall, inc_text = _cli(["build", "--area", slug, "--jobs", str(jobs), *dirs])
+    rebuilt = [ln for ln in inc_text.splitlines() if ln.startswith("rebuilt")]
+    print(f"  (h) one buurt changed, rebuild {slug}: {inc_wall:.1f} s", flush=True)
+    shutil.rmtree(out, ignore_errors=True)
+    return {
+        "areas": n_areas,
+        "buurten": d.n_buurten,
+        "observations": d.n_observations,
+        "reports": n_areas + 2,  # and the province and survey reports
+        "wall_s": round(wall, 1),
+        "peak_rss_build_mb": rss[0],
+        "peak_rss_worker_mb": rss[1],
+        "incremental_one_area_s": round(inc_wall, 2),
+        "incremental_rebuilt": rebuilt,
+    }
 
 
 def _seconds(paths, step: str) -> float:
@@ -317,6 +389,15 @@ def _markdown(r: dict) -> str:
             f"| {s['generate_s']:.1f} | |",
             f"| (g) scale: compute step, {s['areas']} areas | {s['compute_s']:.1f} | |",
             f"| (g) scale: hash every area's slice | {s['hash_slices_s']:.3f} | |",
+        ]
+    for f in r.get("full", []):
+        lines += [
+            f"| (h) full build, {f['areas']} areas ({f['reports']} reports, {f['buurten']} "
+            f"buurten), `indicators build --all` | {f['wall_s']:.0f} | |",
+            f"| (h) one buurt changed: `indicators build --area` ({f['areas']} areas) | "
+            f"{f['incremental_one_area_s']:.1f} | |",
+            f"| (h) peak RSS, {f['areas']} areas: build process / largest worker (MB) | "
+            f"{f['peak_rss_build_mb']:.0f} / {f['peak_rss_worker_mb']:.0f} | |",
         ]
     lines += [
         "",

@@ -104,15 +104,15 @@ def test_model_estimates_get_inhabitants_as_weight_and_keep_the_percentage(mappi
             {"WijkenEnBuurten": "BU09170101", "Perioden": "2020JJ00", "Leeftijd": "20300",
              "Marges": "MW00000", "ErvarenGezondheidGoedZeerGoed_4": 71.0, "Overgewicht_9": 55.0,
              "Roker_11": None, "HoogRisicoOpAngstOfDepressie_25": 52.0,
-             "ErnstigZeerErnstigEenzaam_28": 12.0, "Vrijwilligerswerk_32": 25.0},
+             "ErnstigZeerErnstigEenzaam_29": 12.0, "Vrijwilligerswerk_33": 25.0},
             {"WijkenEnBuurten": "BU09170101", "Perioden": "2020JJ00", "Leeftijd": "20300",
              "Marges": "MOG0095", "ErvarenGezondheidGoedZeerGoed_4": 68.0, "Overgewicht_9": 50.0,
              "Roker_11": 20.0, "HoogRisicoOpAngstOfDepressie_25": 48.0,
-             "ErnstigZeerErnstigEenzaam_28": 10.0, "Vrijwilligerswerk_32": 22.0},
+             "ErnstigZeerErnstigEenzaam_29": 10.0, "Vrijwilligerswerk_33": 22.0},
             {"WijkenEnBuurten": "BU09170102", "Perioden": "2016JJ00", "Leeftijd": "20300",
              "Marges": "MW00000", "ErvarenGezondheidGoedZeerGoed_4": 80.0, "Overgewicht_9": 40.0,
              "Roker_11": 18.0, "HoogRisicoOpAngstOfDepressie_25": 40.0,
-             "ErnstigZeerErnstigEenzaam_28": 8.0, "Vrijwilligerswerk_32": 30.0},
+             "ErnstigZeerErnstigEenzaam_29": 8.0, "Vrijwilligerswerk_33": 30.0},
         ]
     )  # fmt: skip
     health = apply_mapping(rivm, "50090NED", mapping.table("50090NED"))
@@ -132,7 +132,7 @@ def test_model_estimates_get_inhabitants_as_weight_and_keep_the_percentage(mappi
 def test_catalogue_rules_are_enforced(tmp_path, catalogue):
     text = (Path(__file__).parents[1] / "data" / "mappings" / "cbs_kwb.yml").read_text()
     bad = text.replace(
-        "        denominator: {column: AantalInwoners_5, rounded: true}\n", "", 1
+        "        denominator: {column: AantalInwoners_4, rounded: true}\n", "", 1
     )  # 2013: sum indicator without denominator
     path = write(tmp_path / "m.yml", bad)
     with pytest.raises(

@@ -261,6 +261,23 @@ def test_typst_error_is_reported(workdir):
         render(workdir, engine="builtin", formats=("pdf",))
 
 
+def test_pdfs_are_compiled_outside_the_build_process(workdir):
+    """typst's memo caches cannot be evicted from Python: a long-lived worker would grow
+    with every report, so the compile runs in a child process and typst is never
+    imported here."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pathlib import Path; from indicators.render import render; "
+        f"render(Path({str(workdir)!r}), engine='builtin', formats=('pdf',)); "
+        "print('typst' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out.stderr
+    assert (workdir / "index.pdf").read_bytes()[:5] == b"%PDF-"
+
+
 def test_bad_format_and_source(workdir):
     with pytest.raises(RenderError, match="docx"):
         render(workdir, formats=("docx",), engine="builtin")

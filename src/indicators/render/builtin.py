@@ -371,8 +371,6 @@ def render_pdf(
     source_date_epoch: int,
 ) -> Path:
     """Render ``workdir/source`` to Typst markup with pandoc and compile it to ``out``."""
-    import typst
-
     meta, body = merged_metadata(workdir, source, config_path, "typst")
     body = resolve_includes(body, workdir / source, workdir)
     doc, opts = _pandoc_meta(meta)
@@ -387,25 +385,58 @@ def render_pdf(
         args += ["--include-in-header", str(SYNTHETIC_HEADER)]
     what = f"{workdir / source} to PDF"
     markup = _run_pandoc(args, _document(doc, body), workdir, env, what)
-    try:
-        pdf = typst.compile(
-            markup.encode("utf-8"),
-            root=str(workdir),
-            font_paths=_typst_fonts(),
-            ignore_system_fonts=True,
-            timestamp=source_date_epoch,
-            format="pdf",
-        )
-    except Exception as exc:  # typst.TypstError and friends
+    ok, result = _typst_compile(markup, workdir, _typst_fonts(), source_date_epoch)
+    if not ok:
         debug = out.with_suffix(".typ")
         debug.write_text(markup, encoding="utf-8")
-        detail = str(getattr(exc, "diagnostic", "") or exc).strip()
-        detail = re.sub(r"__typst_py_bytes__\.typ", debug.name, detail)
+        detail = re.sub(r"__typst_py_bytes__\.typ", debug.name, result.decode("utf-8", "replace"))
         raise RenderError(
             f"typst could not compile {what} (generated Typst source kept in {debug}):\n{detail}"
-        ) from exc
-    out.write_bytes(pdf)
+        )
+    out.write_bytes(result)
     return out
+
+
+# typst keeps everything it memoises (comemo) in process-global caches, and
+# typst-py has no way to evict them: in a long-lived worker the memory grew by
+# about 60 MB per report (typst/typst#8495). Each PDF is therefore compiled in a
+# short-lived child process (about 0.1 s to start), so the caches go with it.
+_TYPST_CHILD = r"""
+import json, sys
+import typst
+job = json.loads(sys.stdin.buffer.read())
+try:
+    pdf = typst.compile(
+        job["markup"].encode("utf-8"), root=job["root"], font_paths=job["fonts"],
+        ignore_system_fonts=True, timestamp=job["timestamp"], format="pdf",
+    )
+except Exception as exc:  # typst.TypstError and friends
+    sys.stderr.write(str(getattr(exc, "diagnostic", "") or exc).strip())
+    sys.exit(3)
+sys.stdout.buffer.write(pdf)
+"""
+
+
+def _typst_compile(markup: str, root: Path, fonts: list[str], timestamp: int) -> tuple[bool, bytes]:
+    """Compile Typst markup to PDF in a child process: ``(True, pdf)`` or ``(False, message)``."""
+    import json
+    import sys
+
+    job = {"markup": markup, "root": str(root), "fonts": fonts, "timestamp": timestamp}
+    proc = subprocess.run(
+        [sys.executable, "-c", _TYPST_CHILD],
+        input=json.dumps(job).encode("utf-8"),
+        capture_output=True,
+        check=False,
+    )
+    if proc.returncode == 0:
+        return True, proc.stdout
+    if proc.returncode == 3:
+        return False, proc.stderr
+    raise RenderError(
+        f"the typst process failed (exit {proc.returncode}): "
+        + proc.stderr.decode("utf-8", "replace").strip()[-2000:]
+    )
 
 
 def render_builtin(

@@ -131,7 +131,7 @@ def compute_step(paths: Paths, survey: bool = True) -> Path:
     separate steps: the survey does not depend on the indicator data or params.
     """
     from indicators.compute import compute_all
-    from indicators.store import provenance, save_results
+    from indicators.store import path_label, provenance, save_results
 
     catalogue, areas, units, obs = load_inputs(paths)
     results = compute_all(obs, units, catalogue, areas)
@@ -157,7 +157,7 @@ def compute_step(paths: Paths, survey: bool = True) -> Path:
         inputs,
         data_label="Synthetische demonstratiegegevens (ingebouwd, deterministisch)"
         if synthetic
-        else _path_label(paths.data_dir, paths.root),
+        else path_label(paths.data_dir, paths.root),
         synthetic=synthetic,
     )
     out = paths.build_dir / "compute"
@@ -171,16 +171,6 @@ def compute_step(paths: Paths, survey: bool = True) -> Path:
     if survey:
         survey_step(paths)
     return out
-
-
-def _path_label(path: Path, root: Path) -> str:
-    """A data dir as the reports name it: relative to the project, else its last parts."""
-    from indicators.store import outside_name
-
-    try:
-        return str(Path(path).resolve().relative_to(Path(root).resolve()))
-    except ValueError:
-        return outside_name(path)
 
 
 SURVEY_RESULTS = "survey.pkl"

@@ -81,23 +81,22 @@ def source_date_epoch(root: Path | None = None) -> int:
         return 0
 
 
-def outside_name(path: Path) -> str:
-    """How a path outside the project is named in outputs: ``…/<parent>/<name>``."""
+def path_label(path: Path, root: Path | None = None) -> str:
+    """How outputs name a path: relative to the project, else ``…/<parent>/<name>``.
+
+    A published report must not show a local home directory, and must not
+    change with where its inputs live.
+    """
     path = Path(path).resolve()
-    return f"…/{path.parent.name}/{path.name}" if path.parent.name else path.name
+    try:
+        return str(path.relative_to(Path(root or project_root()).resolve()))
+    except ValueError:
+        return f"…/{path.parent.name}/{path.name}" if path.parent.name else path.name
 
 
 def provenance(inputs: dict[str, Path], *, data_label: str, synthetic: bool) -> dict:
     """Checksums of every input file, package version, git commit."""
     root = project_root()
-
-    def rel(p: Path) -> str:
-        # Outside the project: only the last two parts. A published report must not
-        # show a local home directory, and must not change with where inputs live.
-        try:
-            return str(Path(p).resolve().relative_to(root))
-        except ValueError:
-            return outside_name(p)
 
     return {
         "package_version": __version__,
@@ -105,7 +104,7 @@ def provenance(inputs: dict[str, Path], *, data_label: str, synthetic: bool) -> 
         "data_label": data_label,
         "synthetic": synthetic,
         "inputs": {
-            rel(p) + ("/*.yml" if Path(p).is_dir() else ""): sha256_path(p)
+            path_label(p, root) + ("/*.yml" if Path(p).is_dir() else ""): sha256_path(p)
             for p in sorted(inputs.values(), key=str)
         },
     }

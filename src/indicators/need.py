@@ -880,18 +880,6 @@ def selected_area_ranks(
 # ----------------------------------------------------------------- report fragment
 
 
-def _attr(text: str) -> str:
-    """Make text safe inside a double-quoted markdown attribute."""
-    return (
-        str(text)
-        .replace("\\", "")
-        .replace('"', "'")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace("\n", " ")
-    )
-
-
 def _rank_txt(r: float) -> str:
     return "." if pd.isna(r) else str(int(r))
 
@@ -1042,7 +1030,7 @@ def need_section_md(
         :func:`~indicators.present.tables.escape_md`.
     """
     from indicators.present.formatting import fmt_number
-    from indicators.present.tables import escape_md, pipe_table
+    from indicators.present.tables import escape_md, md_attr, pipe_table
 
     if result.meta.get("unavailable"):
         many = LEVEL_WORDS.get(result.level, ("eenheid", "eenheden"))[1]
@@ -1148,7 +1136,7 @@ def need_section_md(
     chart = rank_chart(result, sel, Path(fig_dir) / fname, top=chart_top)
     parts.append(
         f"![{escape_md(chart.caption)}]({rel}/{fname})"
-        f'{{#fig-need-ranks-{result.level} fig-alt="{_attr(chart.alt)}"}}\n'
+        f'{{#fig-need-ranks-{result.level} fig-alt="{md_attr(chart.alt)}"}}\n'
     )
 
     # Sensitivity.

@@ -17,7 +17,7 @@ import pandas as pd
 from indicators.config import Catalogue, Indicator
 from indicators.present import charts
 from indicators.present.formatting import fmt_number
-from indicators.present.tables import escape_md, pipe_table
+from indicators.present.tables import escape_md, md_attr, pipe_table
 
 SYNTHETIC_NOTICE = (
     "::: {.callout-warning}\n"
@@ -607,7 +607,7 @@ def theme_chapter_md(
     )
     return (
         f"# {escape_md(theme.label_nl)}\n\n{intro}{note}\n\n"
-        f'![{escape_md(chart.caption)}]({rel}/{fname}){{#fig-{theme_id} fig-alt="{_attr(chart.alt)}"}}\n\n'
+        f'![{escape_md(chart.caption)}]({rel}/{fname}){{#fig-{theme_id} fig-alt="{md_attr(chart.alt)}"}}\n\n'
         + pipe_table(
             tbl,
             align="lr" + "r" * (len(tbl.columns) - 3) + "l",
@@ -703,17 +703,6 @@ def _model_estimate_note(inds: list[Indicator], s: pd.DataFrame) -> str:
     )
 
 
-def _attr(text: str) -> str:
-    """Make text safe inside a double-quoted markdown attribute."""
-    return (
-        text.replace("\\", "")
-        .replace('"', "'")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace("\n", " ")
-    )
-
-
 def overview_figure_md(view: AreaView, catalogue: Catalogue, fig_dir: Path, rel: str) -> str:
     """Spine-style overview of all indicators against Nederland."""
     s = view.summary.copy()
@@ -734,7 +723,7 @@ def overview_figure_md(view: AreaView, catalogue: Catalogue, fig_dir: Path, rel:
         caption=f"Alle getoetste indicatoren van {view.name} als index ten opzichte van Nederland (= 100), in volgorde van urgentie.",
         alt_intro=f"Puntgrafiek met de waarde van elke indicator in {view.name} als index ten opzichte van Nederland.",
     )
-    return f'![{escape_md(chart.caption)}]({rel}/overview.png){{#fig-overview fig-alt="{_attr(chart.alt)}"}}\n'
+    return f'![{escape_md(chart.caption)}]({rel}/overview.png){{#fig-overview fig-alt="{md_attr(chart.alt)}"}}\n'
 
 
 # --------------------------------------------------------------------------- annex, provenance, downloads

@@ -15,9 +15,9 @@ import pandas as pd
 
 from indicators.config import Catalogue
 from indicators.present import charts
-from indicators.present.area import BENCH_SYMBOL, _attr, _dec
+from indicators.present.area import BENCH_SYMBOL, _dec
 from indicators.present.formatting import fmt_number
-from indicators.present.tables import escape_md, pipe_table
+from indicators.present.tables import escape_md, md_attr, pipe_table
 
 
 def workbook_metadata(prov: dict, title: str) -> list[tuple[str, str]]:
@@ -187,7 +187,7 @@ def theme_dots(
     )
     return (
         f"## {escape_md(theme.label_nl)}\n\n"
-        f'![{escape_md(caption)}]({rel}/{path.name}){{#fig-prov-{kind}-{theme_id} fig-alt="{_attr(alt)}"}}\n'
+        f'![{escape_md(caption)}]({rel}/{path.name}){{#fig-prov-{kind}-{theme_id} fig-alt="{md_attr(alt)}"}}\n'
     )
 
 
@@ -262,7 +262,7 @@ def boundary_maps_md(
             decimals=2,
         )
         parts.append(
-            f'![{escape_md(wk.caption)}]({rel}/{wk.path.name}){{#fig-kaart-wijken fig-alt="{_attr(wk.alt)}"}}'
+            f'![{escape_md(wk.caption)}]({rel}/{wk.path.name}){{#fig-kaart-wijken fig-alt="{md_attr(wk.alt)}"}}'
         )
     ind = catalogue.by_id.get(indicator)
     rows = buurt_values[
@@ -282,7 +282,7 @@ def boundary_maps_md(
             decimals=_dec(ind),
         )
         parts.append(
-            f'![{escape_md(bu.caption)}]({rel}/{bu.path.name}){{#fig-kaart-buurten fig-alt="{_attr(bu.alt)}"}}'
+            f'![{escape_md(bu.caption)}]({rel}/{bu.path.name}){{#fig-kaart-buurten fig-alt="{md_attr(bu.alt)}"}}'
         )
     return "\n\n".join(parts) + "\n"
 
@@ -320,5 +320,5 @@ def tile_map_md(
     )
     return (
         f"![{escape_md(tile.caption)}]({rel}/{tile.path.name})"
-        f'{{#fig-tile-{indicator} fig-alt="{_attr(tile.alt)}"}}'
+        f'{{#fig-tile-{indicator} fig-alt="{md_attr(tile.alt)}"}}'
     )

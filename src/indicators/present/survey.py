@@ -21,7 +21,7 @@ import pandas as pd
 
 from indicators.present import charts
 from indicators.present.formatting import fmt_number
-from indicators.present.tables import escape_md, pipe_table
+from indicators.present.tables import escape_md, md_attr, pipe_table
 from indicators.survey.analysis import CHAPTERS, DOMAIN_TYPES, SurveyResults, area_survey
 
 __all__ = [
@@ -47,16 +47,6 @@ STAT_NL = {"share": "aandeel", "top2": "aandeel top-2", "mean": "gemiddelde"}
 # ----------------------------------------------------------------------
 # Formatting
 # ----------------------------------------------------------------------
-def _attr(text: str) -> str:
-    """Text safe inside a double-quoted markdown attribute."""
-    return (
-        str(text)
-        .replace("\\", "")
-        .replace('"', "'")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace("\n", " ")
-    )
 
 
 def _num(x, decimals: int = 1) -> str:
@@ -101,7 +91,7 @@ def _p_value(p: float) -> str:
 
 
 def _figure(path: Path, rel: str, caption: str, alt: str, fig_id: str) -> str:
-    return f'![{escape_md(caption)}]({rel}/{path.name}){{#{fig_id} fig-alt="{_attr(alt)}"}}\n'
+    return f'![{escape_md(caption)}]({rel}/{path.name}){{#{fig_id} fig-alt="{md_attr(alt)}"}}\n'
 
 
 def _domain_order(results: SurveyResults, domain_type: str) -> list[str]:

@@ -13,6 +13,18 @@ import pandas as pd
 from indicators.present.formatting import fmt_number
 
 
+def md_attr(text: object) -> str:
+    """Make text safe inside a double-quoted markdown attribute (``fig-alt="..."``)."""
+    return (
+        str(text)
+        .replace("\\", "")
+        .replace('"', "'")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\n", " ")
+    )
+
+
 def escape_md(text: object) -> str:
     """Escape text from data so it cannot inject markdown, HTML or shortcodes.
 

@@ -19,9 +19,9 @@ from matplotlib.patches import Patch
 
 from indicators.config import Catalogue
 from indicators.present import charts
-from indicators.present.area import _attr, join_nl
+from indicators.present.area import join_nl
 from indicators.present.formatting import fmt_number
-from indicators.present.tables import escape_md, pipe_table
+from indicators.present.tables import escape_md, md_attr, pipe_table
 from indicators.trendbreak import TrendBreakResults
 
 __all__ = [
@@ -146,7 +146,7 @@ def _its_term(tb: TrendBreakResults, area: str, ind: str, term: str, primary: bo
 def _figure(chart: charts.Chart, rel: str, fig_id: str) -> str:
     return (
         f"![{escape_md(chart.caption)}]({rel}/{chart.path.name})"
-        f'{{#{fig_id} fig-alt="{_attr(chart.alt)}"}}\n'
+        f'{{#{fig_id} fig-alt="{md_attr(chart.alt)}"}}\n'
     )
 
 

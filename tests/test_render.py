@@ -278,6 +278,45 @@ def test_pdfs_are_compiled_outside_the_build_process(workdir):
     assert (workdir / "index.pdf").read_bytes()[:5] == b"%PDF-"
 
 
+TABLE_CELLS = [
+    "**vet** en *schuin*",
+    "`code_{x}`",
+    "[link](https://example.org/a_b)",
+    "",
+    "1.234,5",
+    "a #hash $dollar \\ back <lt> \"quote\"",
+    "tekst met \x1fcell\x1f marker",  # the filter's own separator, in the text
+    "lange tekst " * 12,
+]
+
+
+@pytest.mark.parametrize("with_marker", [False, True])
+def test_typst_table_cells_match_pandoc_per_cell(tmp_path, with_marker):
+    """The filter writes all cells of a table with one pandoc call; each cell must be
+    what pandoc's Typst writer makes of that cell on its own (the reference)."""
+    import subprocess
+
+    from indicators.render.builtin import LUA_FILTER, pandoc_path
+
+    cells = [c for c in TABLE_CELLS if with_marker or "\x1f" not in c]
+    rows = [cells[i : i + 2] + [""] * (2 - len(cells[i : i + 2])) for i in range(0, len(cells), 2)]
+    md = "| kolom A | kolom B |\n|---|---|\n" + "".join(f"| {a} | {b} |\n" for a, b in rows)
+
+    def typst(text: str, *extra: str) -> str:
+        out = subprocess.run(
+            [pandoc_path(), "-f", "markdown", "-t", "typst", *extra],
+            input=text.encode(),
+            capture_output=True,
+            check=True,
+        )
+        return out.stdout.decode()
+
+    got = typst(md, "--lua-filter", str(LUA_FILTER))
+    expected = ["kolom A", "kolom B"] + [typst(c).rstrip() for row in rows for c in row]
+    body = got[got.index("table.header(") :]
+    cells_out = re.findall(r"\[((?:[^\[\]]|\[[^\[\]]*\])*)\]", body)
+    assert cells_out[: len(expected)] == expected
+
 def test_bad_format_and_source(workdir):
     with pytest.raises(RenderError, match="docx"):
         render(workdir, formats=("docx",), engine="builtin")

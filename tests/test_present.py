@@ -165,3 +165,58 @@ def test_province_and_survey_notebooks_declare_the_parameters_the_build_passes(r
     spec = {"province": province_spec, "survey": survey_spec}[which]()
     declared = set(pm.inspect_notebook(str(root / spec.notebook)))
     assert {*spec.parameters, *spec.path_params, "results_dir", "fragments_dir"} <= declared
+
+
+# --- trend figures are reused per grid shape ---------------------------------------------
+
+
+def _panels(seed: int, n: int) -> list[dict]:
+    import numpy as np
+
+    from indicators.present.charts import Series
+
+    rng = np.random.default_rng(seed)
+    years = np.arange(2012 + seed % 3, 2025)
+    panels = []
+    for i in range(n):
+        base = rng.uniform(1, 10 ** rng.integers(1, 4))
+        series = []
+        for key in ("area", "gemeente", "limburg", "nederland"):
+            v = base * (1 + 0.1 * rng.standard_normal(len(years)).cumsum())
+            series.append(
+                Series(
+                    key,
+                    key.title(),
+                    pd.DataFrame(
+                        {"period": years, "value": v, "lower_ci": v * 0.95, "upper_ci": v * 1.05}
+                    ),
+                )
+            )
+        panels.append(
+            {"title": f"Indicator {seed}.{i} met een lange naam", "unit": "% van de inwoners",
+             "decimals": int(rng.integers(0, 3)), "series": series}
+        )  # fmt: skip
+    return panels
+
+
+def test_reused_trend_figure_is_byte_identical_to_a_new_one(tmp_path):
+    """A grid reused from an earlier figure (other data, limits, layout, legend) must give
+    the PNG a new figure gives: same data, same bytes."""
+    from indicators.present import charts
+
+    def draw(seed: int, name: str, fresh: bool) -> bytes:
+        if fresh:
+            charts._GRIDS.__dict__.clear()
+        path = tmp_path / f"{name}.png"
+        charts.trend_panels(
+            _panels(seed, 5), path, intervention_start=None if seed == 3 else 2019.0 + seed % 2,
+            events=[2020.0 + seed % 4, 2025.0], caption="c", alt_intro="a",
+        )  # fmt: skip
+        return path.read_bytes()
+
+    fresh = {seed: draw(seed, f"fresh{seed}", fresh=True) for seed in (1, 2, 3)}
+    charts._GRIDS.__dict__.clear()
+    for seed in (2, 1, 3, 1, 2):
+        assert draw(seed, f"reused{seed}", fresh=False) == fresh[seed], seed
+    assert len(charts._GRIDS.grids) == 1  # one 2x3 grid served every figure
+    assert fresh[1] != fresh[2]

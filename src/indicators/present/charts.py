@@ -10,6 +10,7 @@ so no chart reaches a report without one.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from indicators.present.formatting import fmt_number  # noqa: E402
@@ -55,6 +57,9 @@ RC = {
     "font.size": 8.5,
     "axes.titlesize": 9,
     "axes.titleweight": "bold",
+    # A fixed title position: matplotlib otherwise measures every axis's tick labels on
+    # each draw to move titles clear of top ticks, which these charts never have.
+    "axes.titley": 1.0,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.grid": True,
@@ -170,65 +175,9 @@ def trend_panels(
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
     with plt.rc_context(RC):
-        fig, axes = plt.subplots(
-            nrows,
-            ncols,
-            figsize=(2.55 * ncols + 0.3, 2.15 * nrows + 0.55),
-            squeeze=False,
-            sharex=True,
-        )
-        handles = {}
-        alt_parts = [alt_intro]
-        for ax, panel in zip(axes.flat, panels, strict=False):
-            for s in panel["series"]:
-                f = s.frame.dropna(subset=["value"]).sort_values("period")
-                if f.empty:
-                    continue
-                st = STYLES[s.key]
-                (h,) = ax.plot(
-                    f["period"],
-                    f["value"],
-                    markersize=3.2,
-                    label=s.label,
-                    **st,
-                )
-                handles.setdefault(s.key, h)
-                if s.key == "area" and f["lower_ci"].notna().any():
-                    ax.fill_between(f["period"], f["lower_ci"], f["upper_ci"], **BAND)
-            if intervention_start is not None and not np.isnan(intervention_start):
-                ax.axvline(
-                    intervention_start, color="#555555", linewidth=0.8, linestyle=(0, (1, 2))
-                )
-            for year in sorted(set(events or [])):
-                # A triangle on the time axis marks the start of an intervention in this theme.
-                ax.plot(
-                    year, 0, marker="^", markersize=5, color="#555555", clip_on=False, zorder=6,
-                    transform=ax.get_xaxis_transform(),
-                )  # fmt: skip
-            ax.set_title(_wrap(panel["title"], 34), loc="left")
-            ax.set_ylabel(_wrap(panel["unit"], 28), fontsize=7)
-            ax.tick_params(axis="x", labelbottom=True)  # every panel shows its years
-            ax.yaxis.set_major_formatter(_nl_tick(panel.get("decimals", 1)))
-            ax.yaxis.set_major_locator(MaxNLocator(5))
-            ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
-            alt_parts.append(_panel_alt(panel))
-        for ax in list(axes.flat)[n:]:
-            ax.set_visible(False)
-        labels = {k: h.get_label() for k, h in handles.items()}
-        order = [k for k in STYLES if k in handles]
-        extra = []
-        if any(s.key == "area" for p in panels for s in p["series"]):
-            from matplotlib.patches import Patch
-
-            extra = [Patch(facecolor="#000000", alpha=0.12, label="95%-betrouwbaarheidsinterval")]
-        fig.legend(
-            [handles[k] for k in order] + extra,
-            [labels[k] for k in order] + [e.get_label() for e in extra],
-            loc="lower center",
-            ncol=min(5, len(order) + len(extra)),
-            bbox_to_anchor=(0.5, 0.0),
-            fontsize=7.5,
-        )
+        fig, axes = _panel_grid(nrows, ncols, n)
+        # Lay out before drawing: the axes' positions are part of the transforms the
+        # limits of lines in axis coordinates go through (see _panel_grid).
         left, title_h = _panel_layout(
             panels,
             [_wrap(p["title"], 34) for p in panels],
@@ -248,8 +197,94 @@ def trend_panels(
             wspace=left / axw,
             hspace=(title_h + xticks_h) / axh,
         )
+        handles = {}
+        alt_parts = [alt_intro]
+        for ax, panel in zip(axes.flat, panels, strict=False):
+            for s in panel["series"]:
+                f = s.frame.dropna(subset=["value"]).sort_values("period")
+                if f.empty:
+                    continue
+                st = STYLES[s.key]
+                (line,) = ax.plot(
+                    f["period"],
+                    f["value"],
+                    markersize=3.2,
+                    label=s.label,
+                    **st,
+                )
+                handles.setdefault(s.key, line)
+                if s.key == "area" and f["lower_ci"].notna().any():
+                    ax.fill_between(f["period"], f["lower_ci"], f["upper_ci"], **BAND)
+            if intervention_start is not None and not np.isnan(intervention_start):
+                ax.axvline(
+                    intervention_start, color="#555555", linewidth=0.8, linestyle=(0, (1, 2))
+                )
+            for year in sorted(set(events or [])):
+                # A triangle on the time axis marks the start of an intervention in this theme.
+                ax.plot(
+                    year, 0, marker="^", markersize=5, color="#555555", clip_on=False, zorder=6,
+                    transform=ax.get_xaxis_transform(),
+                )  # fmt: skip
+            ax.set_title(_wrap(panel["title"], 34), loc="left")
+            ax.set_ylabel(_wrap(panel["unit"], 28), fontsize=7)
+            ax.yaxis.set_major_formatter(_nl_tick(panel.get("decimals", 1)))
+            ax.yaxis.set_major_locator(MaxNLocator(5))
+            ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
+            alt_parts.append(_panel_alt(panel))
+        labels = {k: h.get_label() for k, h in handles.items()}
+        order = [k for k in STYLES if k in handles]
+        extra = []
+        if any(s.key == "area" for p in panels for s in p["series"]):
+            from matplotlib.patches import Patch
+
+            extra = [Patch(facecolor="#000000", alpha=0.12, label="95%-betrouwbaarheidsinterval")]
+        fig.legend(
+            [handles[k] for k in order] + extra,
+            [labels[k] for k in order] + [e.get_label() for e in extra],
+            loc="lower center",
+            ncol=min(5, len(order) + len(extra)),
+            bbox_to_anchor=(0.5, 0.0),
+            fontsize=7.5,
+        )
         save(fig, path, tight=False)
     return Chart(path=path, caption=caption, alt=" ".join(alt_parts))
+
+
+# Trend figures are reused, one per grid shape and thread (issue 7: "reuse figure
+# objects"). Creating the axes and their ticks was about 40 % of a figure's time;
+# a report draws eight of them and every area report has the same grids. Written
+# by hand because matplotlib has no figure pool: a reused grid is emptied to the
+# state of a new one (no lines or bands, null data limits, no legend), so the PNG
+# is byte-identical to a fresh figure's (tests/test_present.py checks this).
+_GRIDS = threading.local()
+
+
+def _panel_grid(nrows: int, ncols: int, n: int):
+    """An empty ``nrows`` x ``ncols`` grid of trend axes, the first ``n`` visible."""
+    grids = _GRIDS.__dict__.setdefault("grids", {})
+    key = (nrows, ncols, n, tuple(sorted((k, str(v)) for k, v in RC.items())))
+    if key not in grids:
+        fig = Figure(figsize=(2.55 * ncols + 0.3, 2.15 * nrows + 0.55))
+        axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True)
+        for ax in axes.flat[:n]:
+            ax.tick_params(axis="x", labelbottom=True)  # every panel shows its years
+        for ax in axes.flat[n:]:
+            ax.set_visible(False)
+        grids[key] = (fig, axes)
+        return fig, axes
+    fig, axes = grids[key]
+    for legend in list(fig.legends):
+        legend.remove()
+    for ax in axes.flat[:n]:
+        for artist in [*ax.lines, *ax.collections]:
+            artist.remove()
+        ax.relim()  # null data limits: autoscaling starts afresh, as on new axes
+        # The view limits of new axes too: limits of lines drawn in axis coordinates
+        # (event markers) are computed through the current view, to the last bit.
+        ax.set_xlim(0.0, 1.0, auto=None)
+        ax.set_ylim(0.0, 1.0, auto=None)
+        ax._stale_viewlims.update(x=False, y=False)  # noqa: SLF001 - as after Axes.clear
+    return fig, axes
 
 
 def _wrap(text: str, width: int) -> str:

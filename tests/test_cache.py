@@ -375,3 +375,63 @@ def test_real_builds_are_incremental(tmp_path):
     ]
     html = (paths.output_dir / "areas/gemeente-vaals/index.html").read_text(encoding="utf-8")
     assert "Grensgemeente-Vaals" in html
+
+
+def test_parsed_imports_are_kept_between_builds_by_content(tmp_path, monkeypatch):
+    """imports.json spares the parse of unchanged files; a changed file is parsed again."""
+    from indicators import cache
+
+    src = tmp_path / "mod.py"
+    src.write_text("from indicators.present import charts\nimport os\n", encoding="utf-8")
+    monkeypatch.setattr(cache, "_IMPORTS", {})
+    monkeypatch.setattr(cache, "_IMPORTS_USED", set())
+    first = cache._file_imports(src, "indicators")
+    assert first == {"indicators.present", "indicators.present.charts"}
+    store = tmp_path / "cache" / "imports.json"
+    cache.save_import_cache(store)
+
+    monkeypatch.setattr(cache, "_IMPORTS", {})
+    cache.load_import_cache(store)
+
+    def no_parse(*_a, **_k):
+        raise AssertionError("an unchanged file was parsed again")
+
+    monkeypatch.setattr(cache, "_imported_names", no_parse)
+    assert cache._file_imports(src, "indicators") == first
+    src.write_text("from indicators import store\n", encoding="utf-8")
+    with pytest.raises(AssertionError, match="parsed again"):
+        cache._file_imports(src, "indicators")
+    store.write_text("{not json", encoding="utf-8")
+    cache.load_import_cache(store)  # a damaged cache is ignored, not an error
+
+
+def test_validated_inputs_are_reused_until_the_data_change(project, monkeypatch):
+    """The compute step keeps the validated data (inputs.pkl): a params edit does not
+    parse the CSVs again, the kept frames equal freshly read ones, and a data edit
+    (or a damaged cache file) reads them again."""
+    from indicators import pipeline, sources
+
+    root, _ = project
+    paths = _paths(root)
+    store = paths.build_dir / "cache" / "inputs.pkl"
+    assert store.exists()  # written by the build's compute step
+    fresh = pipeline.load_inputs(paths)  # no cache: always read
+    real = sources.load_observations
+    reads: list[str] = []
+
+    def counting(*a, **k):
+        reads.append("read")
+        return real(*a, **k)
+
+    monkeypatch.setattr(sources, "load_observations", counting)
+    _, _, units, obs = pipeline.load_inputs(paths, cache=True)
+    assert reads == []
+    pd.testing.assert_frame_equal(obs, fresh[3])
+    pd.testing.assert_frame_equal(units, fresh[2])
+
+    _edit_observation(root, "BU09280101")
+    _, _, _, obs2 = pipeline.load_inputs(paths, cache=True)
+    assert reads == ["read"] and not obs2.equals(obs)
+    store.write_bytes(b"not a pickle")
+    pipeline.load_inputs(paths, cache=True)
+    assert reads == ["read", "read"]

@@ -107,20 +107,74 @@ class AreaOutcome:
     peak_rss_mb: float = 0.0  # of the process that built it
 
 
-def load_inputs(paths: Paths):
-    """Load and validate every input; raises InputError naming file/line/field."""
+def load_inputs(paths: Paths, cache: bool = False):
+    """Load and validate every input; raises InputError naming file/line/field.
+
+    With ``cache``, the validated units and observations are kept in
+    ``<build>/cache/inputs.pkl`` and reused while the data files, the catalogue
+    and the reading code are unchanged: parsing and validating the CSVs was a
+    third of the compute step, which a params edit reruns (issue 7).
+    """
     from indicators.sources import load_observations, load_units
 
     # A data set may carry catalogue overrides (e.g. no sampling interval for the
     # RIVM model estimates; written by ``indicators data build-tables``).
-    catalogue = load_catalogue(
-        paths.root / "data" / "catalogue" / "indicators.yml", overrides=paths.data_dir
-    )
+    catalogue_file = paths.root / "data" / "catalogue" / "indicators.yml"
+    catalogue = load_catalogue(catalogue_file, overrides=paths.data_dir)
     areas = load_areas(paths.params_dir)
-    units = load_units(paths.data_dir / "units.csv")
-    obs = load_observations(paths.data_dir / "observations.csv", catalogue=catalogue, units=units)
+    units_file, obs_file = paths.data_dir / "units.csv", paths.data_dir / "observations.csv"
+    store = paths.build_dir / "cache" / "inputs.pkl"
+    key = _inputs_key(paths, catalogue_file, units_file, obs_file) if cache else None
+    loaded = _read_inputs(store, key) if cache else None
+    if loaded is None:
+        units = load_units(units_file)
+        obs = load_observations(obs_file, catalogue=catalogue, units=units)
+        if cache:
+            _write_inputs(store, key, units, obs)
+    else:
+        units, obs = loaded
     areas.check_units(set(units["unit_code"]))
     return catalogue, areas, units, obs
+
+
+def _inputs_key(paths: Paths, *files: Path) -> str:
+    """What the validated data depend on: the files, the reading code, pandas."""
+    import pandas as pd
+
+    from indicators.cache import code_closure, digest, sha256_file
+
+    inputs = [*files, paths.data_dir / CATALOGUE_OVERRIDES]
+    code = code_closure({"indicators.sources"}, stop=frozenset())
+    return digest(
+        {
+            "files": [sha256_file(f) if f.exists() else "absent" for f in inputs],
+            "code": {name: sha256_file(f) for name, f in sorted(code.items())},
+            "pandas": pd.__version__,
+        }
+    )
+
+
+def _read_inputs(store: Path, key: str):
+    import pickle
+
+    try:
+        with open(store, "rb") as fh:
+            saved = pickle.load(fh)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
+        return None
+    if not isinstance(saved, dict) or saved.get("key") != key:
+        return None
+    return saved["units"], saved["observations"]
+
+
+def _write_inputs(store: Path, key: str, units, obs) -> None:
+    import pickle
+
+    store.parent.mkdir(parents=True, exist_ok=True)
+    tmp = store.with_name(f".{store.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        pickle.dump({"key": key, "units": units, "observations": obs}, fh, protocol=5)
+    os.replace(tmp, store)
 
 
 def compute_step(paths: Paths, survey: bool = True) -> Path:
@@ -133,7 +187,7 @@ def compute_step(paths: Paths, survey: bool = True) -> Path:
     from indicators.compute import compute_all
     from indicators.store import path_label, provenance, save_results
 
-    catalogue, areas, units, obs = load_inputs(paths)
+    catalogue, areas, units, obs = load_inputs(paths, cache=True)
     results = compute_all(obs, units, catalogue, areas)
     inputs = {
         "units": paths.data_dir / "units.csv",

@@ -284,7 +284,7 @@ TABLE_CELLS = [
     "[link](https://example.org/a_b)",
     "",
     "1.234,5",
-    "a #hash $dollar \\ back <lt> \"quote\"",
+    'a #hash $dollar \\ back <lt> "quote"',
     "tekst met \x1fcell\x1f marker",  # the filter's own separator, in the text
     "lange tekst " * 12,
 ]
@@ -316,6 +316,7 @@ def test_typst_table_cells_match_pandoc_per_cell(tmp_path, with_marker):
     body = got[got.index("table.header(") :]
     cells_out = re.findall(r"\[((?:[^\[\]]|\[[^\[\]]*\])*)\]", body)
     assert cells_out[: len(expected)] == expected
+
 
 def test_bad_format_and_source(workdir):
     with pytest.raises(RenderError, match="docx"):

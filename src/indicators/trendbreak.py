@@ -821,9 +821,10 @@ def _target_row(
         "fraction": cfg.fraction, "confidence": cfg.confidence, "method": "wls_trend_since_start",
     }  # fmt: skip
     nan = float("nan")
-    at_start = gap.loc[gap["period"] == start, "gap"]
-    g0 = float(at_start.iloc[0]) if len(at_start) else nan
-    n_after = int((gap["period"] > start).sum())
+    periods = gap["period"].to_numpy()  # numpy: called per area and indicator (issue 7)
+    at_start = gap["gap"].to_numpy()[periods == start]
+    g0 = float(at_start[0]) if len(at_start) else nan
+    n_after = int((periods > start).sum())
 
     def not_assessable(status: str, reason: str) -> tuple[dict, list[dict]]:
         required = (1 - cfg.fraction) * g0 if g0 > 0 else nan
@@ -842,7 +843,7 @@ def _target_row(
             f"{_years(gap['period'])}, waarvan {n_after} na {start}; voor een oordeel zijn "
             f"minstens {MIN_POST_START_POINTS} metingen na {start} nodig.",
         )
-    crossing = [b for b in _inside(breaks or [], gap["period"]) if b.year > start]
+    crossing = [b for b in _inside(breaks, periods) if b.year > start] if breaks else []
     if crossing:
         return not_assessable(
             "data_break",

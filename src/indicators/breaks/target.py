@@ -163,6 +163,16 @@ def target_trajectory(
     return out
 
 
+def _gap_array(gap: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    """``gap[cols]`` as floats, rows without period or gap dropped, sorted by period."""
+    if all(isinstance(gap[c].dtype, np.dtype) and gap[c].dtype.kind in "fiu" for c in cols):
+        d = np.column_stack([gap[c].to_numpy(dtype=float) for c in cols])
+    else:  # text, nullable or other columns: pandas' conversion and its errors
+        d = gap[cols].astype(float).to_numpy(dtype=float, na_value=np.nan)
+    d = d[~(np.isnan(d[:, 0]) | np.isnan(d[:, 1]))]
+    return d[np.argsort(d[:, 0], kind="stable")]
+
+
 def _wls_projection(
     x: np.ndarray, y: np.ndarray, se: np.ndarray, at: float, confidence: float
 ) -> tuple[float, float, float, float]:
@@ -293,20 +303,23 @@ def assess_target(
     missing = [c for c in cols if c not in gap.columns]
     if missing:
         raise ArgumentError(f"gap must have columns {', '.join(cols)}; missing {missing}")
-    d = gap[cols].astype(float).dropna(subset=["period", "gap"]).sort_values("period")
-    if d["period"].duplicated().any():
+    # numpy from here on: the trend-break step calls this once per area and indicator,
+    # and pandas' per-call overhead on these few rows was most of its time (issue 7).
+    d = _gap_array(gap, cols)
+    period, g, lower, upper = d.T
+    if np.any(np.diff(period) == 0):
         raise ArgumentError("each period must occur once in gap")
-    if np.any(d["lower"] > d["gap"]) or np.any(d["gap"] > d["upper"]):
+    if np.any(lower > g) or np.any(g > upper):
         raise ArgumentError("lower <= gap <= upper must hold in every row")
     s = -1.0 if polarity == "higher_is_better" else 1.0
 
     if start_gap is None:
-        at_start = d.loc[d["period"] == start, "gap"]
-        if at_start.empty:
+        at_start = g[period == start]
+        if not len(at_start):
             raise ArgumentError(
                 f"no gap value in start_year {start_year}: pass start_gap explicitly"
             )
-        g0 = float(at_start.iloc[0])
+        g0 = float(at_start[0])
     else:
         g0 = _number(start_gap, "start_gap")
     required = nu + (1.0 - f) * (g0 - nu)
@@ -331,8 +344,8 @@ def assess_target(
             method,
         )  # fmt: skip
 
-    since = d[d["period"] >= start]
-    n_after = int((since["period"] > start).sum())
+    since = d[period >= start]
+    n_after = int((since[:, 0] > start).sum())
     if not b0 > 0:
         return result(
             "not_assessable",
@@ -348,12 +361,10 @@ def assess_target(
             n=n_after,
         )
     z = float(stats.norm.ppf(0.5 + conf / 2))
-    se = ((since["upper"] - since["lower"]) / (2 * z)).to_numpy()
+    se = (since[:, 3] - since[:, 2]) / (2 * z)
     if np.any(~np.isfinite(se)) or np.any(se <= 0):
         raise ArgumentError("every gap after the start needs lower < upper to weight the trend")
-    proj, lo, hi, slope = _wls_projection(
-        since["period"].to_numpy(), since["gap"].to_numpy(), se, target, conf
-    )
+    proj, lo, hi, slope = _wls_projection(since[:, 0], since[:, 1], se, target, conf)
     # Backlog scale: s flips the order of the limits for higher_is_better.
     b_proj = s * (proj - nu)
     b_lo, b_hi = sorted((s * (lo - nu), s * (hi - nu)))

@@ -104,7 +104,7 @@ def test_html_is_self_contained(built):
     assert "@import" not in html
     imgs = re.findall(r"<img[^>]*>", html)
     assert len(imgs) >= 7  # one figure per theme plus the overview
-    assert all('src="data:image/png;base64,' in i for i in imgs)
+    assert all('src="data:image/svg+xml;base64,' in i for i in imgs)  # vector charts
     assert all(re.search(r'alt="[^"]{20,}"', i) for i in imgs), "every chart needs alt text"
 
 

@@ -184,7 +184,7 @@ def test_warm_execution_on_a_slice_gives_byte_identical_fragments_to_papermill(
     )
     run_notebook(root / "analysis/area.ipynb", parameters(sliced, warm_work), warm_work)
     pm, warm = _fragments(pm_work / "_fragments"), _fragments(warm_work / "_fragments")
-    assert len(pm) > 10 and any(k.endswith(".png") for k in pm)
+    assert len(pm) > 10 and any(k.endswith(".svg") for k in pm)
     assert sorted(pm) == sorted(warm)
     different = [k for k in pm if pm[k] != warm[k]]
     assert different == []

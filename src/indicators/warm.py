@@ -76,7 +76,8 @@ class NotebookCellError(IndicatorsError):
 
 
 def warm_up() -> float:
-    """Import the report libraries and draw one figure, once per process; returns seconds."""
+    """Import the report libraries, draw one figure and load the chart fonts, once per
+    process; returns seconds."""
     global _WARM
     if _WARM:
         return 0.0
@@ -95,6 +96,10 @@ def warm_up() -> float:
     ax.plot([0, 1], [0, 1])
     fig.savefig(io.BytesIO(), format="png")
     plt.close(fig)
+    from indicators.present import svg
+
+    for bold in (False, True):  # the fonts the SVG charts measure text with
+        svg.text_width("0123456789,.", 1.0, bold)
     _WARM = True
     return time.perf_counter() - t
 

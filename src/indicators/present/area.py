@@ -8,7 +8,7 @@ comparisons come from :func:`indicators.compute.compute_all`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +61,8 @@ class AreaView:
     intervention_start: float | None
     summary: pd.DataFrame  # this area's rows of Results.summary
     values: pd.DataFrame  # this area's and its benchmarks' rows of Results.values
+    # (area, indicator_id) -> its rows of ``values``, filled on first use (_rows)
+    _groups: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 def select_area(results, slug: str) -> AreaView:
@@ -473,19 +475,39 @@ def findings_md(findings: list[Finding]) -> str:
 SERIES_LABELS = {"limburg": "Limburg", "nederland": "Nederland"}
 
 
+_SERIES_COLS = ["period", "value", "lower_ci", "upper_ci"]
+
+
+def _rows(view: AreaView, area: str, indicator_id: str) -> pd.DataFrame:
+    """The rows of ``view.values`` for one area and indicator (period, value, CI).
+
+    The view's values are grouped once, on first use: selecting with boolean
+    masks per series was a third of a report's notebook time (issue 7).
+    """
+    if not view._groups:
+        v = view.values
+        rows = v[_SERIES_COLS]
+        index = v.groupby(["area", "indicator_id"], sort=False).indices
+        view._groups.update(index)
+        view._groups[None] = rows
+    rows = view._groups[None]
+    at = view._groups.get((area, indicator_id))
+    return rows.iloc[at] if at is not None else rows.iloc[:0]
+
+
 def _series(view: AreaView, indicator_id: str) -> list[charts.Series]:
-    v = view.values[view.values["indicator_id"] == indicator_id]
-    cols = ["period", "value", "lower_ci", "upper_ci"]
-    out = [charts.Series("area", view.name, v[v["area"] == view.slug][cols])]
+    out = [charts.Series("area", view.name, _rows(view, view.slug, indicator_id))]
     if view.gemeente and view.gemeente != view.slug:
         out.append(
             charts.Series(
-                "gemeente", f"Gemeente {view.gemeente_name}", v[v["area"] == view.gemeente][cols]
+                "gemeente",
+                f"Gemeente {view.gemeente_name}",
+                _rows(view, view.gemeente, indicator_id),
             )
         )
     if view.slug != "PV31" and view.kind != "provincie":
-        out.append(charts.Series("limburg", "Limburg", v[v["area"] == "PV31"][cols]))
-    out.append(charts.Series("nederland", "Nederland", v[v["area"] == "NL01"][cols]))
+        out.append(charts.Series("limburg", "Limburg", _rows(view, "PV31", indicator_id)))
+    out.append(charts.Series("nederland", "Nederland", _rows(view, "NL01", indicator_id)))
     return out
 
 
@@ -513,7 +535,7 @@ def theme_chapter_md(
         {"title": i.label_nl, "unit": i.unit, "decimals": _dec(i), "series": _series(view, i.id)}
         for i in inds
     ]
-    fname = f"theme-{theme_id}.png"
+    fname = f"theme-{theme_id}.svg"
     chart = charts.trend_panels(
         panels,
         fig_dir / fname,
@@ -719,11 +741,11 @@ def overview_figure_md(view: AreaView, catalogue: Catalogue, fig_dir: Path, rel:
         return "Geen indicator is tegen Nederland getoetst.\n"
     chart = charts.comparison_dots(
         s,
-        fig_dir / "overview.png",
+        fig_dir / "overview.svg",
         caption=f"Alle getoetste indicatoren van {view.name} als index ten opzichte van Nederland (= 100), in volgorde van urgentie.",
         alt_intro=f"Puntgrafiek met de waarde van elke indicator in {view.name} als index ten opzichte van Nederland.",
     )
-    return f'![{escape_md(chart.caption)}]({rel}/overview.png){{#fig-overview fig-alt="{md_attr(chart.alt)}"}}\n'
+    return f'![{escape_md(chart.caption)}]({rel}/overview.svg){{#fig-overview fig-alt="{md_attr(chart.alt)}"}}\n'
 
 
 # --------------------------------------------------------------------------- annex, provenance, downloads

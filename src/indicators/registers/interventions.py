@@ -32,16 +32,15 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pandera.pandas as pa  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
 
 from indicators.config import AreaParams  # noqa: E402
 from indicators.exceptions import InputError  # noqa: E402
+from indicators.present import svg  # noqa: E402
 from indicators.present.charts import RC, Chart, _wrap, save  # noqa: E402
 from indicators.present.formatting import fmt_date, fmt_number  # noqa: E402
 from indicators.present.tables import escape_md, pipe_table  # noqa: E402
@@ -300,66 +299,96 @@ def _timeline_chart(
     kinds: dict[str, str],
     themes: dict[str, str],
 ) -> Chart:
-    """Gantt-like bars: colour and label by theme, hatching for running ones."""
+    """Gantt-like bars (SVG): colour and label by theme, hatching for running ones.
+
+    Drawn with :mod:`indicators.present.svg` (every area report has one; see there
+    why not matplotlib). The time axis runs from 60 days before the first start
+    (or the start of the area approach) to 60 days after the reference date, with
+    a tick on 1 January of every year.
+    """
     colours = _theme_colour(list(themes))
     n = len(sub)
-    as_of_ts = pd.Timestamp(as_of)
-    with plt.rc_context(RC):
-        fig, ax = plt.subplots(figsize=(6.8, 0.5 * n + 0.9))
-        ax.set_axisbelow(True)
-        y = np.arange(n)[::-1]
-        for yi, row in zip(y, sub.itertuples(index=False), strict=True):
-            start = mdates.date2num(row.start)
-            running = pd.isna(row.end) or row.end > as_of_ts
-            end = mdates.date2num(min(row.end, as_of_ts) if pd.notna(row.end) else as_of_ts)
-            ax.barh(
-                yi,
-                max(end - start, 20),
-                left=start,
-                height=0.58,
-                color=colours.get(row.theme, "#999999"),
-                edgecolor="#000000",
-                linewidth=0.8,
-                hatch="////" if running else None,
-                zorder=2,
-            )
-            if running:
-                ax.plot(end, yi, marker=">", color="#000000", markersize=6, zorder=5)
-        labels = [
-            mpl_text(_wrap(r.name, 46)) + f"\n({themes.get(r.theme, r.theme).lower()})"
-            for r in sub.itertuples(index=False)
-        ]
-        ax.set_yticks(y, labels, fontsize=7.2)
-        ax.xaxis.set_major_locator(mdates.YearLocator())
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
-        ax.grid(axis="x", color="#dddddd", linewidth=0.6)
-        ax.grid(axis="y", visible=False)
-        ax.axvline(mdates.date2num(as_of_ts), color="#555555", linewidth=0.9, linestyle="--")
-        handles = [
-            Patch(facecolor="#bbbbbb", edgecolor="#000000", label="afgerond"),
-            Patch(facecolor="#bbbbbb", edgecolor="#000000", hatch="////", label="loopt nog"),
-            Line2D([], [], color="#555555", linestyle="--", label=f"peildatum {fmt_date(as_of)}"),
-        ]
-        lo = mdates.date2num(sub["start"].min())
-        if area_start is not None:
-            x0 = mdates.date2num(pd.Timestamp(dt.date(area_start, 1, 1)))
-            lo = min(lo, x0)
-            ax.axvline(x0, color="#000000", linewidth=1.1, linestyle=":")
-            handles.append(
-                Line2D([], [], color="#000000", linestyle=":", label=f"start aanpak ({area_start})")
-            )
-        ax.set_xlim(lo - 60, mdates.date2num(as_of_ts) + 60)
-        ax.set_ylim(-0.7, n - 0.3)
-        fig.legend(
-            handles=handles,
-            loc="lower center",
-            ncol=len(handles),
-            fontsize=7,
-            bbox_to_anchor=(0.5, 0.0),
-            handlelength=2.2,
-        )
-        fig.tight_layout(rect=(0, 0.3 / fig.get_figheight(), 1, 1))
-        save(fig, path)
+    as_of_d = pd.Timestamp(as_of).date()
+    size, legend_size = 7.2, 7.0
+    labels = [
+        [*svg.wrap(str(r.name), 46), f"({themes.get(r.theme, r.theme).lower()})"]
+        for r in sub.itertuples(index=False)
+    ]
+    w, h = 6.8 * svg.INCH, (0.5 * n + 0.9) * svg.INCH
+    label_w = max(svg.text_width(line, size) for lines in labels for line in lines)
+    x0 = 8 + label_w + 7.0
+    x1, y0, y1 = w - 10.0, 8.0, h - 44.0
+    lo = sub["start"].min().date().toordinal()
+    if area_start is not None:
+        lo = min(lo, dt.date(area_start, 1, 1).toordinal())
+    d0, d1 = lo - 60, as_of_d.toordinal() + 60
+    sx = svg.Scale(d0, d1, x0, x1)
+    sy = svg.Scale(-0.7, n - 0.3, y1, y0)
+    c = svg.Canvas(w, h, label=f"Interventies en projecten in {area_name}")
+    hatch = {}
+    years = [
+        dt.date(y, 1, 1).toordinal()
+        for y in range(dt.date.fromordinal(d0).year, dt.date.fromordinal(d1).year + 1)
+        if d0 <= dt.date(y, 1, 1).toordinal() <= d1
+    ]
+    for t in years:  # grid behind the bars
+        c.line(sx(t), y0, sx(t), y1, stroke="#dddddd", width=0.6)
+    bar_h = 0.58 * (y1 - y0) / n  # rows are one unit apart on (-0.7, n - 0.3)
+    for i, (row, lines) in enumerate(zip(sub.itertuples(index=False), labels, strict=True)):
+        yi = sy(n - 1 - i)
+        start = row.start.date().toordinal()
+        running = pd.isna(row.end) or row.end > pd.Timestamp(as_of)
+        end = (min(row.end.date(), as_of_d) if pd.notna(row.end) else as_of_d).toordinal()
+        colour = colours.get(row.theme, "#999999")
+        fill = colour
+        if running:
+            if colour not in hatch:
+                hatch[colour] = c.hatch(
+                    f"hatch{len(hatch)}", color="#000000", background=colour, spacing=5.0
+                )
+            fill = hatch[colour]
+        bx = sx(start)
+        c.rect(bx, yi - bar_h / 2, sx(start + max(end - start, 20)) - bx, bar_h, fill=fill,
+               stroke="#000000", width=0.8)  # fmt: skip
+        if running:
+            c.marker(">", sx(end), yi, 6, color="#000000")
+        c.line(x0 - 3.5, yi, x0, yi, stroke="#000000", width=0.8)
+        first = yi - (len(lines) - 1) * size * 1.2 / 2
+        for j, line in enumerate(lines):
+            c.text(x0 - 7.0, first + j * size * 1.2, line, size=size, anchor="end",
+                   valign="center")  # fmt: skip
+    c.line(sx(as_of_d.toordinal()), y0, sx(as_of_d.toordinal()), y1, stroke="#555555",
+           width=0.9, dash=svg.dash_for("--", 0.9))  # fmt: skip
+    legend = [
+        ("rect", "#bbbbbb", "afgerond"),
+        ("hatch", "#bbbbbb", "loopt nog"),
+        ("--", "#555555", f"peildatum {fmt_date(as_of)}"),
+    ]
+    if area_start is not None:
+        xa = sx(dt.date(area_start, 1, 1).toordinal())
+        c.line(xa, y0, xa, y1, stroke="#000000", width=1.1, dash=svg.dash_for(":", 1.1))
+        legend.append((":", "#000000", f"start aanpak ({area_start})"))
+    c.line(x0, y0, x0, y1, stroke="#000000", width=0.8)
+    c.line(x0, y1, x1, y1, stroke="#000000", width=0.8)
+    for t in years:
+        c.line(sx(t), y1, sx(t), y1 + 3.5, stroke="#000000", width=0.8)
+        c.text(sx(t), y1 + 7.0, str(dt.date.fromordinal(t).year), size=RC["font.size"],
+               anchor="middle", valign="top")  # fmt: skip
+    handle, pad, gap = 16.0, 5.0, 16.0
+    total = sum(handle + pad + svg.text_width(t, legend_size) for *_k, t in legend)
+    x = (w - total - gap * (len(legend) - 1)) / 2
+    y = h - 10.0
+    grey_hatch = c.hatch("hatch-legend", color="#000000", background="#bbbbbb", spacing=5.0)
+    for kind, colour, text in legend:
+        if kind in ("rect", "hatch"):
+            c.rect(x, y - 3.5, handle, 7, fill=colour if kind == "rect" else grey_hatch,
+                   stroke="#000000", width=0.8)  # fmt: skip
+        else:
+            width = 0.9 if kind == "--" else 1.1
+            c.line(x, y, x + handle, y, stroke=colour, width=width, dash=svg.dash_for(kind, width))
+        c.text(x + handle + pad, y, text, size=legend_size, valign="center")
+        x += handle + pad + svg.text_width(text, legend_size) + gap
+    c.write(path)
     parts = [
         f"{r.name} ({kinds.get(r.kind, r.kind)}, thema {themes.get(r.theme, r.theme).lower()}) "
         f"{_period_nl(r.start, r.end)}"
@@ -392,7 +421,7 @@ def interventions_timeline_md(
     area_slug : str
         The area.
     fig_dir : Path
-        Directory the chart PNG is written to (``interventies-<slug>.png``).
+        Directory the chart SVG is written to (``interventies-<slug>.svg``).
     rel : str
         Path of ``fig_dir`` relative to the report, used in the image link.
     as_of : date, optional
@@ -423,7 +452,7 @@ def interventions_timeline_md(
     n_run = int((state == "lopend").sum())
     chart = _timeline_chart(
         sub,
-        Path(fig_dir) / f"interventies-{area_slug}.png",
+        Path(fig_dir) / f"interventies-{area_slug}.svg",
         as_of=as_of,
         area_name=area.name,
         area_start=area.intervention_start,

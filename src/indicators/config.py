@@ -9,6 +9,7 @@ file, the key and what was expected, and is raised as
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Iterable
@@ -195,12 +196,19 @@ SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 def read_yaml(path: Path) -> Any:
     """Read a YAML file with the safe loader; syntax errors name file and line."""
+    return _parse_yaml(_read_text(path), path)
+
+
+def _read_text(path: Path) -> str:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError("file not found", path=str(path)) from None
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text ({exc.reason})", path=str(path)) from None
+
+
+def _parse_yaml(text: str, path: Path) -> Any:
     try:
         # The safe loader, in libyaml's C implementation when available: the same
         # documents and tags as yaml.safe_load, about ten times faster (a report reads
@@ -213,22 +221,41 @@ def read_yaml(path: Path) -> Any:
         raise InputError(f"invalid YAML: {problem}", path=str(path), row=line) from None
 
 
+#: Validated models by (model class, sha256 of the file's text), per process. A warm
+#: report worker reads the catalogue and every params file for each report; the
+#: models are frozen, so one validated copy can serve every report whose file has
+#: the same content (issue 7). Keyed by content, not by path or mtime, so an edited
+#: file is always read anew.
+_MODELS: dict[tuple[type, bytes], BaseModel] = {}
+_MODELS_MAX = 4096
+
+
 def load_model(path: Path, model: type[BaseModel], *, what: str, on_error=None):
     """Read a YAML mapping and validate it with a pydantic model.
 
     The one path by which YAML config enters the package: syntax errors name
     the line, a non-mapping says what was expected, and validation errors name
     the file and key (``on_error`` may refine them; default
-    :func:`_format_validation_error`).
+    :func:`_format_validation_error`). A file read before with the same content
+    returns the same (frozen) model without parsing it again.
     """
     path = Path(path)
-    raw = read_yaml(path)
+    text = _read_text(path)
+    key = (model, hashlib.sha256(text.encode("utf-8")).digest())
+    hit = _MODELS.get(key)
+    if hit is not None:
+        return hit
+    raw = _parse_yaml(text, path)
     if not isinstance(raw, dict):
         raise InputError(f"expected a mapping of {what}", path=str(path))
     try:
-        return model.model_validate(raw)
+        out = model.model_validate(raw)
     except ValidationError as err:
         raise (on_error or _format_validation_error)(path, err) from None
+    if len(_MODELS) >= _MODELS_MAX:
+        _MODELS.clear()
+    _MODELS[key] = out
+    return out
 
 
 #: Per-data-set catalogue settings, written by ``indicators data build-tables`` next to

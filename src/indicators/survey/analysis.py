@@ -433,15 +433,31 @@ class SurveyResults:
         category: str | None = None,
     ) -> pd.DataFrame:
         """Rows of :attr:`estimates` for one variable (and optional filters)."""
-        e = self.estimates
-        keep = (e["variable"] == variable) & (e["domain_type"] == domain_type)
+        e = self._by_variable().get((variable, domain_type))
+        if e is None:
+            return self.estimates.iloc[:0]
+        keep = np.ones(len(e), dtype=bool)
         if statistic is not None:
-            keep &= e["statistic"] == statistic
+            keep &= (e["statistic"] == statistic).to_numpy()
         if domain is not None:
-            keep &= e["domain"] == domain
+            keep &= (e["domain"] == domain).to_numpy()
         if category is not None:
-            keep &= e["category"] == category
+            keep &= (e["category"] == category).to_numpy()
         return e[keep]
+
+    def _by_variable(self) -> dict[tuple[str, str], pd.DataFrame]:
+        """:attr:`estimates` grouped by (variable, domain_type), built on first use.
+
+        A report looks up dozens of single estimates; masking the whole table for
+        each was most of the survey section's time (issue 7).
+        """
+        cache = self.__dict__.get("_groups")
+        if cache is None:
+            cache = {
+                key: g for key, g in self.estimates.groupby(["variable", "domain_type"], sort=False)
+            }
+            object.__setattr__(self, "_groups", cache)  # frozen: a derived, private cache
+        return cache
 
     def value(
         self, variable: str, statistic: str, category: str = "", **kwargs
@@ -1172,14 +1188,32 @@ def save_survey_results(results: SurveyResults, path: Path | str) -> Path:
     return path
 
 
+#: Loaded survey results by sha256 of the file, per process: every area report of a
+#: build reads the same ``survey.pkl`` (issue 7: a warm worker unpickles it once).
+_LOADED: dict[bytes, SurveyResults] = {}
+
+
 def load_survey_results(path: Path | str) -> SurveyResults:
-    """Load results written by :func:`save_survey_results` (a trusted build artefact)."""
+    """Load results written by :func:`save_survey_results` (a trusted build artefact).
+
+    A file with the same content as one loaded before in this process returns
+    the same (frozen) object.
+    """
     path = Path(path)
     try:
-        with path.open("rb") as fh:
-            results = pickle.load(fh)  # noqa: S301 - our own build artefact
+        data = path.read_bytes()
     except OSError as err:
         raise InputError(f"cannot read survey results: {err.strerror}", path=str(path)) from err
+    key = hashlib.sha256(data).digest()
+    if key in _LOADED:
+        return _LOADED[key]
+    try:
+        results = pickle.loads(data)  # noqa: S301 - our own build artefact
+    except (pickle.UnpicklingError, EOFError, AttributeError, ValueError) as err:
+        raise InputError(f"not a survey results file ({err})", path=str(path)) from err
     if not isinstance(results, SurveyResults):
         raise InputError("not a survey results file", path=str(path))
+    if len(_LOADED) >= 4:
+        _LOADED.clear()
+    _LOADED[key] = results
     return results

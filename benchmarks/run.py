@@ -8,6 +8,7 @@ Measures, on K areas of the embedded demo data (built-in render engine):
 
 a. baseline: plain papermill per area in a fresh process with a fresh kernel,
    followed by a render (the common practice; ``execution="papermill"``);
+   a2. the same, as many processes at a time as (c) has workers;
 b. warm: the toolkit's build with warm execution, one process (per report);
 c. warm, ``--jobs`` workers (all cores): wall time per report;
 d. cache hit: the same build again, nothing stale (wall time per report);
@@ -209,6 +210,27 @@ def main(argv: list[str] | None = None) -> dict:
             print(f"  (a) papermill {slug}: {base[-1]:.1f} s", flush=True)
         res["baseline_papermill_s"] = {"median": _median(base), "each": [round(x, 2) for x in base]}
 
+        # (a2) the same baseline with as many processes at a time as (c) has workers:
+        # the like-for-like comparison for parallel builds
+        t = time.perf_counter()
+        _parallel(
+            [
+                [sys.executable, "-c", BASELINE, slug, str(tmp / f"build-a2-{i}"),
+                 str(tmp / "out-a2"), str(results_dir)]
+                for i, slug in enumerate(slugs)
+            ],
+            jobs,
+        )  # fmt: skip
+        wall_a2 = time.perf_counter() - t
+        res["baseline_parallel"] = {
+            "jobs": jobs,
+            "wall_s": round(wall_a2, 2),
+            "wall_per_report": round(wall_a2 / len(slugs), 3),
+        }
+        print(
+            f"  (a2) papermill, {jobs} at a time: {wall_a2 / len(slugs):.2f} s/report", flush=True
+        )
+
         # (b) warm, one process: the per-report cost once the libraries are loaded
         t = time.perf_counter()
         r = cache.build(slugs, paths=paths, engine="builtin", jobs=1, province=False, force=True)
@@ -279,18 +301,36 @@ def main(argv: list[str] | None = None) -> dict:
         shutil.rmtree(tmp, ignore_errors=True)
 
     a = res["baseline_papermill_s"]["median"]
+    a2 = res["baseline_parallel"]["wall_per_report"]
     res["ratios"] = {
         "baseline/warm (per report, 1 process)": round(a / res["warm_s"]["median"], 2),
         f"baseline/warm {jobs} workers (wall per report)": round(
             a / res["warm_jobs"]["wall_per_report"], 2
         ),
         "baseline/cache hit (wall per report)": round(a / res["cache_hit"]["wall_per_report"], 1),
+        f"baseline {jobs} at a time / warm {jobs} workers (wall per report)": round(
+            a2 / res["warm_jobs"]["wall_per_report"], 2
+        ),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (HERE / "RESULTS.md").write_text(_markdown(res), encoding="utf-8")
     print(_markdown(res))
     return res
+
+
+def _parallel(commands: list[list[str]], jobs: int) -> None:
+    """Run the commands, ``jobs`` at a time; fail if one fails."""
+    env = {**os.environ, "INDICATORS_ROOT": str(ROOT)}
+    pending, running = list(commands), []
+    while pending or running:
+        while pending and len(running) < jobs:
+            running.append(subprocess.Popen(pending.pop(0), cwd=ROOT, env=env))
+        running[0].wait()
+        for p in [p for p in running if p.poll() is not None]:
+            if p.returncode:
+                raise subprocess.CalledProcessError(p.returncode, p.args)
+            running.remove(p)
 
 
 def _cli(args: list[str]) -> tuple[float, str]:
@@ -373,12 +413,16 @@ def _markdown(r: dict) -> str:
         "|---|---:|---:|",
         f"| (a) baseline: papermill, fresh process + kernel, then render (median per report) "
         f"| {r['baseline_papermill_s']['median']:.2f} | 1 |",
+        f"| (a2) baseline, {r['baseline_parallel']['jobs']} processes at a time (wall per report) "
+        f"| {r['baseline_parallel']['wall_per_report']:.2f} | |",
         f"| (b) warm execution, one process (median per report) | {r['warm_s']['median']:.2f} "
         f"| {list(r['ratios'].values())[0]} |",
         f"| (c) warm, {r['warm_jobs']['jobs']} workers (wall per report) "
         f"| {r['warm_jobs']['wall_per_report']:.2f} | {list(r['ratios'].values())[1]} |",
         f"| (d) cache hit, nothing stale (wall per report) | {r['cache_hit']['wall_per_report']:.3f} "
         f"| {list(r['ratios'].values())[2]} |",
+        f"| (c) against (a2): both {r['warm_jobs']['jobs']} at a time (wall per report) | "
+        f"| {list(r['ratios'].values())[3]} |",
         f"| (e) one params file changed: rebuild (compute + that area) | "
         f"{r['incremental_one_area']['wall_s']:.2f} | |",
         f"| (f) trend figure (2x3 panels, SVG) | {r['figures']['trend_figure_s']:.4f} | |",

@@ -89,7 +89,13 @@ def membership(areas: AreaSet, units: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         Columns ``area, level, unit_code, n_expected``.
     """
-    u = units.set_index("unit_code")
+    # Plain dicts, not .loc per area: 0.75 s of pandas indexing at 300 areas (issue 7).
+    codes = units["unit_code"].tolist()
+    level_of = dict(zip(codes, units["level"].tolist(), strict=True))
+    parent = {
+        key: {c: p for c, p in zip(codes, units[key].tolist(), strict=True) if pd.notna(p)}
+        for key in ("wijk_code", "gemeente_code")
+    }
     buurten_per_wijk = units[units["level"] == "buurt"].groupby("wijk_code")["unit_code"].apply(set)
     buurten_per_gm = (
         units[units["level"] == "buurt"].groupby("gemeente_code")["unit_code"].apply(set)
@@ -101,7 +107,7 @@ def membership(areas: AreaSet, units: pd.DataFrame) -> pd.DataFrame:
             rows.extend((area, level, c, len(codes)) for c in codes)
 
     for a in areas:
-        levels = set(u.loc[a.units, "level"])
+        levels = {level_of[c] for c in a.units}
         if levels <= {"gemeente", "provincie", "land"}:
             add_self(a.slug, a.units)
             continue
@@ -120,7 +126,7 @@ def membership(areas: AreaSet, units: pd.DataFrame) -> pd.DataFrame:
             ("wijk", buurten_per_wijk, "wijk_code"),
             ("gemeente", buurten_per_gm, "gemeente_code"),
         ):
-            touched = sorted(set(u.loc[buurten, key].dropna()))
+            touched = sorted({parent[key][b] for b in buurten if b in parent[key]})
             whole = [c for c in touched if groups.get(c, set()) <= bset]
             rows.extend((a.slug, level, c, len(touched)) for c in whole)
     bench = units.loc[units["level"].isin(["gemeente", "provincie", "land"]), "unit_code"]

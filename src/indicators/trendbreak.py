@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import warnings
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -457,20 +457,18 @@ class TrendBreakResults:
 
     def save(self, results_dir: Path) -> Path:
         """Write every table as CSV to ``results_dir/trendbreak/`` (floats ``%.17g``)."""
+        from indicators.store import write_meta, write_table
+
         out = Path(results_dir) / SUBFOLDER
         out.mkdir(parents=True, exist_ok=True)
         for name in TRENDBREAK_TABLES:
-            tmp = out / f".{name}.csv.tmp"
-            _conform(name, getattr(self, name)).to_csv(
-                tmp, index=False, float_format="%.17g", lineterminator="\n"
-            )
-            os.replace(tmp, out / f"{name}.csv")
-        tmp = out / ".meta.json.tmp"
-        tmp.write_text(
-            json.dumps(self.meta, indent=2, sort_keys=True, ensure_ascii=False), encoding="utf-8"
-        )
-        os.replace(tmp, out / "meta.json")
+            write_table(self.table(name), out / f"{name}.csv")
+        write_meta(self.meta, out / "meta.json")
         return out
+
+    def table(self, name: str) -> pd.DataFrame:
+        """Table ``name`` as :meth:`save` writes it (schema columns, dtypes and row order)."""
+        return _conform(name, getattr(self, name))
 
     @classmethod
     def load(cls, results_dir: Path) -> TrendBreakResults:
@@ -650,6 +648,7 @@ def _explain_missing(
     config: TrendBreakConfig,
     names: dict[str, str],
     absent: list[str],
+    in_data: Collection[str] | None = None,
 ) -> None:
     """Replace the level explanation of an empty gap series by the real reason, in place.
 
@@ -658,10 +657,11 @@ def _explain_missing(
     indicator may be missing altogether, or only Nederland's (or the region's)
     figure may be missing (e.g. an average that ``build-tables`` does not
     derive from the municipalities); then the report must say that instead.
-    Entities that are absent altogether are handled by the caller.
+    Entities that are absent altogether are handled by the caller. ``in_data``
+    (default: from ``values``) are the indicators with a value for any entity.
     """
     v = values[values["value"].notna()] if "value" in values.columns else values
-    in_data = set(v["indicator_id"].unique())
+    in_data = set(v["indicator_id"].unique()) if in_data is None else set(in_data)
     # only the reference entities' pairs are looked up (not a set of every row: issue 7)
     refs = v[v["area"].isin([config.national, config.region])]
     have = set(zip(refs["area"], refs["indicator_id"], strict=True))
@@ -1117,7 +1117,13 @@ def _placebo_p_value(
 
 
 def compute_trendbreak(
-    results: Results, catalogue: Catalogue, areas: AreaSet, config: TrendBreakConfig
+    results: Results,
+    catalogue: Catalogue,
+    areas: AreaSet,
+    config: TrendBreakConfig,
+    *,
+    only: Collection[str] | None = None,
+    indicators_with_data: Collection[str] | None = None,
 ) -> TrendBreakResults:
     """Trend-break evidence for the region and every area approach, in one pass.
 
@@ -1132,6 +1138,15 @@ def compute_trendbreak(
         Params areas: kind, ``intervention_start`` and ``comparison_areas``.
     config : TrendBreakConfig
         From :func:`load_trendbreak_config`.
+    only : collection of str, optional
+        Compute the rows of these entities only (region key or area slugs;
+        for an incremental build, :mod:`indicators.incremental`). ``results``
+        must then hold the values of these entities, their comparison areas,
+        the region and ``NL01``. The rows are those of a full run.
+    indicators_with_data : collection of str, optional
+        The indicators with a value for any entity in the full results
+        (default: from ``results.values``), which decide how a missing gap
+        series is explained; needed with ``only``.
 
     Returns
     -------
@@ -1211,8 +1226,11 @@ def compute_trendbreak(
     # why instead of the build failing.
     absent = [key for key in (config.region, config.national) if key not in known]
     targets_areas = sorted(a.slug for a in areas if a.kind in config.area_kinds)
+    if only is not None:
+        targets_areas = [s for s in targets_areas if s in set(only)]
     comparisons = {c for s in targets_areas for c in areas[s].comparison_areas}
     with_comparisons = sorted((set(targets_areas) | comparisons) & known)
+    with_region = only is None or config.region in set(only)
     keep = [config.region, config.national, *with_comparisons]
     v = results.values
     v = v[v["indicator_id"].isin(ids) & v["area"].isin(keep)]
@@ -1229,7 +1247,7 @@ def compute_trendbreak(
         if nl.empty:
             continue
         reg = grouped.get((config.region, ind_id), empty)
-        if not reg.empty:
+        if not reg.empty and with_region:
             rest = _rest_of_nl(nl, reg, ind, conf).assign(area=config.region)
             g = _oriented_gaps(reg, rest, sign, conf)
             gap_rows.append(g.assign(indicator_id=ind_id, reference="rest_nl"))
@@ -1256,6 +1274,8 @@ def compute_trendbreak(
             "comparison_areas": "",
         }
     ]  # fmt: skip
+    if not with_region:
+        entities = []
     for slug in targets_areas:
         a = areas[slug]
         entities.append(
@@ -1325,7 +1345,9 @@ def compute_trendbreak(
                 text = why(row["area"])
                 if row.get("status") == "no_data" and text:
                     row["status"], row["reason_nl"] = "no_reference", prefix + text
-    _explain_missing(status_rows, target_rows, results.values, cat, config, names, absent)
+    _explain_missing(
+        status_rows, target_rows, results.values, cat, config, names, absent, indicators_with_data
+    )
     gaps = gaps_all[gaps_all["area"].isin([e["area"] for e in entities])].copy()
     model = {s.id for s in config.indicators if s.model_estimate}
     gaps["model_estimate"] = gaps["indicator_id"].isin(model)

@@ -159,10 +159,12 @@ def _read_inputs(store: Path, key: str):
 
     try:
         with open(store, "rb") as fh:
+            if pickle.load(fh) != key:  # the key first: a stale file is not read further
+                return None
             saved = pickle.load(fh)
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
         return None
-    if not isinstance(saved, dict) or saved.get("key") != key:
+    if not isinstance(saved, dict):
         return None
     return saved["units"], saved["observations"]
 
@@ -173,7 +175,8 @@ def _write_inputs(store: Path, key: str, units, obs) -> None:
     store.parent.mkdir(parents=True, exist_ok=True)
     tmp = store.with_name(f".{store.name}.tmp-{os.getpid()}")
     with open(tmp, "wb") as fh:
-        pickle.dump({"key": key, "units": units, "observations": obs}, fh, protocol=5)
+        pickle.dump(key, fh, protocol=5)
+        pickle.dump({"units": units, "observations": obs}, fh, protocol=5)
     os.replace(tmp, store)
 
 

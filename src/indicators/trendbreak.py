@@ -378,6 +378,8 @@ def _conform(name: str, rows: pd.DataFrame | list[dict]) -> pd.DataFrame:
             out[c] = pd.to_numeric(s, errors="raise").astype("int64")
         elif kind == _B:
             out[c] = s.map(_to_bool).astype(bool)
+        elif not s.isna().any() and pd.api.types.infer_dtype(s, skipna=False) == "string":
+            out[c] = s.astype(str)  # text without gaps: what the per-cell map gives, at once
         else:
             out[c] = s.map(_to_str).astype(str)
     df = pd.DataFrame(out, columns=cols)

@@ -9,7 +9,8 @@ Steps and their inputs::
 
     compute    the data files, every file under data/ (catalogue, P&C, survey, ...),
                every params file, the notebooks and templates (their checksums go into
-               the provenance), code, environment
+               the provenance), code, environment; when it runs, it recomputes only the
+               entities whose data or params changed (indicators.incremental) and says so
     <area>     its results slice: the rows of values/summary/areas for the area and
                its benchmarks (gemeente, PV31, NL01), hashed per entity; its params
                file; notebook, template, _quarto.yml, styles, catalogue, interventions

@@ -278,6 +278,8 @@ def _compute_key(paths: Paths) -> dict[str, str]:
             [
                 sha256_path(paths.root / "data" / "catalogue"),
                 sha256_file(overrides) if overrides.exists() else "absent",
+                # load_trendbreak_config reads the project's copy, also under another root
+                sha256_file(project_root() / "data" / "catalogue" / "trendbreak.yml"),
             ]
         ),
         "unit list": sha256_file(units) if units.exists() else "absent",

@@ -14,7 +14,8 @@ c. warm, ``--jobs`` workers (all cores): wall time per report;
 d. cache hit: the same build again, nothing stale (wall time per report);
 e. incremental: one params file changed, rebuild of that area;
 f. figures: one 2x3 trend figure written as SVG;
-g. scale: generating N buurten and running the compute step (own process, peak RSS);
+g. scale: generating N buurten and running the compute step (own process, peak RSS),
+   then changing one buurt and running the (incremental) compute step again;
 h. full builds of N areas (default 300; ``--full 300 3000``): ``indicators build --all``
    on synthetic national-shape data (10 buurten per area), in its own process, with
    wall time and peak RSS; then one buurt's data changed and ``indicators build --area``
@@ -67,24 +68,43 @@ sys.exit(0 if o.ok else o.error)
 SCALE = """
 import json, sys, time
 from pathlib import Path
+import yaml
 from indicators.cache import ResultsIndex, peak_rss_mb
-from indicators.pipeline import Paths, compute_step
+from indicators.pipeline import Paths, run_compute, survey_step
 from indicators.scale import generate
 n, out = int(sys.argv[1]), Path(sys.argv[2])
 d = generate(n, out)
 paths = Paths.default(data_dir=d.data_dir, params_dir=d.params_dir, build_dir=out / "build")
 t = time.perf_counter()
-results = compute_step(paths)
+results = run_compute(paths).results_dir
 t_compute = time.perf_counter() - t
+survey_step(paths)
 t = time.perf_counter()
 index = ResultsIndex(results)
 keys = [index.slice_inputs(p.stem) for p in sorted(d.params_dir.glob("*.yml"))]
 t_index = time.perf_counter() - t
+# One buurt's numerator changed: the incremental compute step (issue 7).
+slug = sorted(p.stem for p in d.params_dir.glob("*.yml"))[0]
+buurt = yaml.safe_load((d.params_dir / f"{slug}.yml").read_text(encoding="utf-8"))["units"][0]
+obs = d.data_dir / "observations.csv"
+lines = obs.read_text(encoding="utf-8").splitlines(keepends=True)
+for i, line in enumerate(lines):
+    f = line.split(",")
+    if f[0] == buurt and f[3] not in ("", "0"):
+        f[3] = str(int(float(f[3])) - 1)
+        lines[i] = ",".join(f)
+        break
+obs.write_text("".join(lines), encoding="utf-8")
+del lines
+t = time.perf_counter()
+run = run_compute(paths)
+t_one = time.perf_counter() - t
 print(json.dumps({
     "buurten": d.n_buurten, "wijken": d.n_wijken, "gemeenten": d.n_gemeenten,
     "areas": d.n_areas, "observations": d.n_observations,
     "generate_s": round(d.seconds, 2), "compute_s": round(t_compute, 2),
-    "hash_slices_s": round(t_index, 3), "peak_rss_mb": peak_rss_mb()[0],
+    "hash_slices_s": round(t_index, 3), "compute_one_buurt_s": round(t_one, 2),
+    "compute_one_buurt": run.reason, "peak_rss_mb": peak_rss_mb()[0],
 }))
 """
 
@@ -434,6 +454,8 @@ def _markdown(r: dict) -> str:
             f"| {s['generate_s']:.1f} | |",
             f"| (g) scale: compute step, {s['areas']} areas | {s['compute_s']:.1f} | |",
             f"| (g) scale: hash every area's slice | {s['hash_slices_s']:.3f} | |",
+            f"| (g) scale: compute step after one buurt changed ({s['compute_one_buurt']}) "
+            f"| {s['compute_one_buurt_s']:.2f} | |",
         ]
     for f in r.get("full", []):
         lines += [

@@ -9,7 +9,13 @@ import statsmodels.api as sm
 from numpy.testing import assert_allclose
 from scipy import stats
 
-from indicators.breaks import TARGET_VERDICTS_NL, assess_target, target_trajectory
+from indicators.breaks import (
+    TARGET_VERDICTS_NL,
+    assess_target,
+    assess_target_arrays,
+    target_path,
+    target_trajectory,
+)
 from indicators.exceptions import ArgumentError
 
 
@@ -194,3 +200,70 @@ def test_verdict_labels():
         "off_track": "niet op koers",
         "not_assessable": "nog niet te beoordelen",
     }
+
+
+# ---------------------------------------------------------------- array entry points (issue 7)
+
+
+def _negated(g: pd.DataFrame) -> pd.DataFrame:
+    return g.assign(gap=-g["gap"], lower=-g["upper"], upper=-g["lower"])
+
+
+def _shuffled_with_gaps() -> pd.DataFrame:
+    g = _life_expectancy_gap(0.06)
+    g.loc[3, "gap"] = np.nan  # a row without a gap is dropped, as in assess_target
+    return g.sample(frac=1.0, random_state=3)  # periods out of order
+
+
+@pytest.mark.parametrize(
+    ("gap", "kwargs"),
+    [
+        (_life_expectancy_gap(0.06), {"polarity": "higher_is_better"}),
+        (_life_expectancy_gap(-0.02), {"polarity": "higher_is_better", "unit": " jaar"}),
+        (_negated(_life_expectancy_gap(0.06)), {"polarity": "lower_is_better", "decimals": 2}),
+        (_shuffled_with_gaps(), {"polarity": "higher_is_better", "confidence": 0.9}),
+        (_life_expectancy_gap(0.06), {"polarity": "higher_is_better", "start_gap": -1.0}),
+        (_life_expectancy_gap(0.06, 2019), {"polarity": "higher_is_better"}),
+    ],
+)
+def test_assess_target_arrays_equals_assess_target(gap, kwargs):
+    expected = assess_target(gap, start_year=2018, **kwargs)
+    got = assess_target_arrays(
+        gap["period"].to_numpy(), gap["gap"].to_numpy(), gap["lower"].to_numpy(),
+        gap["upper"].to_numpy(), start_year=2018, **kwargs,
+    )  # fmt: skip
+    for field, a, b in zip(expected._fields, got, expected, strict=True):
+        same = a == b or (isinstance(a, float) and np.isnan(a) and np.isnan(b))
+        assert same, (field, a, b)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"polarity": "neutral"}, "polarity must be one of"),
+        ({"period": [2018, 2018, 2019, 2020]}, "each period must occur once"),
+        ({"gap": [1.0, 0.9]}, "1-d arrays of one length"),
+        ({"start_year": 2010}, "no gap value in start_year 2010"),
+    ],
+)
+def test_assess_target_arrays_argument_errors(change, message):
+    args = {
+        "period": [2018, 2019, 2020, 2021],
+        "gap": [1.0, 0.9, 0.8, 0.7],
+        "lower": [0.9, 0.8, 0.7, 0.6],
+        "upper": [1.1, 1.0, 0.9, 0.8],
+        "start_year": 2018,
+        "polarity": "lower_is_better",
+        **change,
+    }
+    with pytest.raises(ArgumentError, match=message):
+        assess_target_arrays(
+            args.pop("period"), args.pop("gap"), args.pop("lower"), args.pop("upper"), **args
+        )
+
+
+def test_target_path_is_target_trajectory_as_arrays():
+    years, path = target_path(2018, -1.2, 2030, 0.25)
+    frame = target_trajectory(2018, -1.2, 2030, 0.25)
+    assert years.astype(int).tolist() == frame["period"].tolist()
+    assert np.array_equal(path, frame["target_gap"].to_numpy())

@@ -166,7 +166,11 @@ def test_changing_one_params_file_rebuilds_that_area_and_the_province(project):
     reasons = _reasons(result)
     assert reasons["kerkrade-oost"] == ["params/kerkrade-oost.yml changed"]
     assert "params/kerkrade-oost.yml changed" in reasons["provincie"]
-    assert "compute" in reasons  # the areas' numbers are recomputed, all at once
+    # the compute step reruns, finds the same area definition (a comment) and recomputes nothing
+    assert reasons["compute"] == [
+        "params/kerkrade-oost.yml changed",
+        "incremental: no results changed",
+    ]
 
 
 def test_a_params_change_does_not_rerun_the_survey_analysis(project):
@@ -207,6 +211,9 @@ def test_data_changes_rebuild_only_the_reports_whose_slice_changed(project):
     assert reasons["heerlen-noord"] == ["results for GM0917 changed"]
     assert "gemeente-vaals" not in reasons
     assert "data/observations.csv changed" in reasons["provincie"]
+    # only the entities whose rows depend on the two units are recomputed (issue 7)
+    assert reasons["compute"][0] == "data/observations.csv changed"
+    assert reasons["compute"][1].startswith("incremental: recomputed "), reasons["compute"]
 
 
 def test_a_missing_output_rebuilds_only_that_report(project):
@@ -234,6 +241,7 @@ def test_dry_run_lists_what_would_be_rebuilt_and_changes_nothing(project):
     assert (root / "build" / "cache" / "manifest.json").read_bytes() == manifest
     assert {s.name for s in result.rebuilt} == {"compute", "heerlen-noord", "provincie", "index"}
     assert "heerlen-noord: results for heerlen-noord changed" in result.lines()
+    assert any(r.startswith("incremental: recomputed ") for r in _reasons(result)["compute"])
 
 
 def test_a_failed_report_is_rebuilt_next_time(project, monkeypatch):

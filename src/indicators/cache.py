@@ -9,7 +9,8 @@ Steps and their inputs::
 
     compute    the data files, every file under data/ (catalogue, P&C, survey, ...),
                every params file, the notebooks and templates (their checksums go into
-               the provenance), code, environment
+               the provenance), code, environment; when it runs, it recomputes only the
+               entities whose data or params changed (indicators.incremental) and says so
     <area>     its results slice: the rows of values/summary/areas for the area and
                its benchmarks (gemeente, PV31, NL01), hashed per entity; its params
                file; notebook, template, _quarto.yml, styles, catalogue, interventions
@@ -60,6 +61,7 @@ from pathlib import Path
 
 import indicators
 from indicators.config import CATALOGUE_OVERRIDES
+from indicators.csvrecords import SpliceError, first_field, read_records
 from indicators.exceptions import IndicatorsError
 
 MANIFEST_VERSION = 1
@@ -283,34 +285,6 @@ def read_meta(results_dir: Path) -> dict:
     return json.loads((Path(results_dir) / "meta.json").read_text(encoding="utf-8"))
 
 
-def _records(path: Path) -> tuple[bytes, list[bytes]]:
-    """Header and data records of a CSV file, as raw bytes (quoted newlines kept)."""
-    with open(path, "rb") as f:
-        lines = f.read().split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    records: list[bytes] = []
-    pending: bytes | None = None
-    for line in lines:
-        rec = line if pending is None else pending + b"\n" + line
-        if rec.count(b'"') % 2:  # inside a quoted field that spans lines
-            pending = rec
-            continue
-        pending = None
-        records.append(rec)
-    if not records:
-        raise CacheError(f"empty results table: {path}")
-    return records[0], records[1:]
-
-
-def _first_field(record: bytes) -> str:
-    if record.startswith(b'"'):
-        import csv
-
-        return next(csv.reader([record.decode("utf-8")]))[0]
-    return record.split(b",", 1)[0].decode("utf-8")
-
-
 #: Whose rows an area report reads from each results table, beyond its own:
 #: ``benchmarks`` = the area, its gemeente, PV31 and NL01 (as
 #: :func:`indicators.present.area.select_area`); ``comparisons`` = the area and
@@ -361,11 +335,14 @@ class ResultsIndex:
         for rel in result_files(self.dir):
             f = self.dir / rel
             if f.suffix == ".csv":
-                header, records = _records(f)
+                try:
+                    header, records = read_records(f)
+                except SpliceError as err:
+                    raise CacheError(str(err)) from None
                 if header.split(b",", 1)[0] == b"area":
                     groups: dict[str, list[int]] = {}
                     for i, rec in enumerate(records):
-                        groups.setdefault(_first_field(rec), []).append(i)
+                        groups.setdefault(first_field(rec), []).append(i)
                     self.tables[rel] = _Table(header, records, groups)
                     continue
             self.whole[rel] = sha256_file(f)
@@ -787,7 +764,7 @@ def compute_code_roots() -> set[str]:
 
     from indicators import pipeline as pl
 
-    src = inspect.getsource(pl.compute_step) + inspect.getsource(pl.load_inputs)
+    src = "".join(inspect.getsource(f) for f in (pl.compute_step, pl.run_compute, pl.load_inputs))
     return imports_in_source(src) | {"indicators.compute", "indicators.store"}
 
 
@@ -998,14 +975,15 @@ def build(
     """
     from indicators.config import load_areas
     from indicators.pipeline import (
+        COMPUTE_STATE,
         PROVINCE_KEY,
         SURVEY_KEY,
         SURVEY_RESULTS,
         AreaOutcome,
         Paths,
         area_spec,
-        compute_step,
         province_spec,
+        run_compute,
         select,
         survey_spec,
         survey_step,
@@ -1041,10 +1019,14 @@ def build(
             # Work out the new results in a scratch copy; the build dir stays untouched.
             scratch_paths = Paths(**{**vars(paths), "build_dir": Path(scratch)})
             scratch_dir = Path(scratch) / "compute"
-            if comp.stale:
-                compute_step(scratch_paths, survey=False)
-            else:
+            if results_dir.is_dir():  # the earlier results, to update (or to reuse)
                 shutil.copytree(results_dir, scratch_dir, dirs_exist_ok=True)
+            if comp.stale:
+                state = paths.build_dir / "cache" / COMPUTE_STATE
+                if state.is_file():
+                    (Path(scratch) / "cache").mkdir(exist_ok=True)
+                    shutil.copy2(state, Path(scratch) / "cache" / COMPUTE_STATE)
+                comp.reasons.append(run_compute(scratch_paths).reason)
             if surv.stale:
                 survey_step(scratch_paths)
             elif (results_dir / SURVEY_RESULTS).exists():
@@ -1053,7 +1035,7 @@ def build(
         elif not dry_run:
             if comp.stale:
                 tc = time.perf_counter()
-                compute_step(paths, survey=False)
+                comp.reasons.append(run_compute(paths).reason)
                 rels = [r for r in result_files(results_dir) if r != SURVEY_RESULTS]
                 produced = [results_dir / r for r in [*rels, "meta.json"]]
                 manifest.record(comp, produced, time.perf_counter() - tc)

@@ -22,6 +22,7 @@ stated in the report annex).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -89,7 +90,13 @@ def membership(areas: AreaSet, units: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         Columns ``area, level, unit_code, n_expected``.
     """
-    u = units.set_index("unit_code")
+    # Plain dicts, not .loc per area: 0.75 s of pandas indexing at 300 areas (issue 7).
+    codes = units["unit_code"].tolist()
+    level_of = dict(zip(codes, units["level"].tolist(), strict=True))
+    parent = {
+        key: {c: p for c, p in zip(codes, units[key].tolist(), strict=True) if pd.notna(p)}
+        for key in ("wijk_code", "gemeente_code")
+    }
     buurten_per_wijk = units[units["level"] == "buurt"].groupby("wijk_code")["unit_code"].apply(set)
     buurten_per_gm = (
         units[units["level"] == "buurt"].groupby("gemeente_code")["unit_code"].apply(set)
@@ -101,7 +108,7 @@ def membership(areas: AreaSet, units: pd.DataFrame) -> pd.DataFrame:
             rows.extend((area, level, c, len(codes)) for c in codes)
 
     for a in areas:
-        levels = set(u.loc[a.units, "level"])
+        levels = {level_of[c] for c in a.units}
         if levels <= {"gemeente", "provincie", "land"}:
             add_self(a.slug, a.units)
             continue
@@ -120,7 +127,7 @@ def membership(areas: AreaSet, units: pd.DataFrame) -> pd.DataFrame:
             ("wijk", buurten_per_wijk, "wijk_code"),
             ("gemeente", buurten_per_gm, "gemeente_code"),
         ):
-            touched = sorted(set(u.loc[buurten, key].dropna()))
+            touched = sorted({parent[key][b] for b in buurten if b in parent[key]})
             whole = [c for c in touched if groups.get(c, set()) <= bset]
             rows.extend((a.slug, level, c, len(touched)) for c in whole)
     bench = units.loc[units["level"].isin(["gemeente", "provincie", "land"]), "unit_code"]
@@ -417,6 +424,8 @@ def compute_all(
     catalogue: Catalogue,
     areas: AreaSet,
     confidence: float = CONFIDENCE,
+    *,
+    only: Collection[str] | None = None,
 ) -> Results:
     """Compute values, CIs, change, trends and benchmarks for all areas at once.
 
@@ -430,16 +439,39 @@ def compute_all(
     areas : AreaSet
     confidence : float
         Confidence level of all intervals (default 0.95).
+    only : collection of str, optional
+        Return the ``values`` and ``summary`` rows of these entities only (for
+        an incremental build, :mod:`indicators.incremental`); the values of
+        their benchmarks are computed to compare with, and ``areas`` is
+        complete. The rows are those of a full run: every row depends only on
+        its entity's member units and, in ``summary``, its benchmarks' values.
+
+    Notes
+    -----
+    The order of the member rows is kept when ``only`` selects some of them,
+    so sums over the units of an entity add up in the same order (the same
+    bits) as in a full run.
     """
     areas.check_units(set(units["unit_code"]))
     members = membership(areas, units)
     tbl = area_table(areas, units)
+    keep: set[str] | None = None
+    if only is not None:
+        keep = set(only)
+        gemeente = tbl.set_index("area")["gemeente"]
+        needed = keep | set(REFERENCE_UNITS.values())
+        needed |= {g for e in keep if e in gemeente.index and isinstance(g := gemeente[e], str)}
+        members = members[members["area"].isin(needed)]
+        obs = obs[obs["unit_code"].isin(set(members["unit_code"]))]
     agg = aggregate(obs, members, catalogue)
     values = add_statistics(agg, catalogue, confidence)
     values = values.sort_values(["area", "indicator_id", "period"], kind="stable").reset_index(
         drop=True
     )
     summary = compute_summary(values, tbl, catalogue)
+    if keep is not None:
+        values = values[values["area"].isin(keep)].reset_index(drop=True)
+        summary = summary[summary["area"].isin(keep)].reset_index(drop=True)
     z = float(sps.norm.ppf(0.5 + confidence / 2))
     return Results(
         values=values, summary=summary, areas=tbl, meta={"confidence": confidence, "z": z}

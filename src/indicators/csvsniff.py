@@ -43,7 +43,13 @@ import pandas as pd
 
 from indicators.exceptions import InputError
 
-__all__ = ["DELIMITERS", "ReadNotes", "normalise_decimal_comma", "read_text_table"]
+__all__ = [
+    "DELIMITERS",
+    "ReadNotes",
+    "normalise_decimal_comma",
+    "read_plain_table",
+    "read_text_table",
+]
 
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 _NAMES = {",": "','", ";": "';'", "\t": "tab"}
@@ -280,6 +286,90 @@ def read_text_table(path: str | Path) -> tuple[list[str], list[list[str]], ReadN
         ) from None
     notes.trailing_empty_rows = len(empty)
     return header, rows, notes
+
+
+# Bytes a *plain* file may hold (:func:`read_plain_table`): printable ASCII without
+# space and double quote, and the line feed. Everything else (a BOM, other encodings,
+# quotes, spaces to strip, tabs, carriage returns) goes to the lenient reader.
+_PLAIN_BYTES = bytes(b for b in range(0x21, 0x7F) if b != ord('"')) + b"\n"
+# Cells pandas' C parser reads as booleans (case-insensitive) in a number column,
+# where pd.to_numeric and the lenient reader see text.
+_BOOLEAN_WORDS = (b"true", b"false")
+
+
+def read_plain_table(
+    path: str | Path, dtypes: dict[str, str], missing: dict[str, list[str]]
+) -> pd.DataFrame | None:
+    """Read a *plain* CSV file with pandas' C parser; ``None`` when it is not plain.
+
+    The fast path of a loader: a file written by a program rather than saved
+    from Excel (UTF-8 without BOM, ``,`` between fields, header exactly
+    ``dtypes``' keys in that order, no quotes, spaces, tabs or carriage
+    returns, every line with the header's number of fields, at least one data
+    row) is parsed in C with explicit dtypes. Anything else, and any cell the
+    parser cannot convert, returns ``None``: the caller then reads the file
+    with :func:`read_text_table`, whose errors name the line and field. The
+    caller must check that the typed values are those its lenient conversion
+    would give (see :func:`indicators.sources.load_observations`).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    dtypes : dict
+        Column name -> pandas dtype, in header order (``str``, ``"int64"``,
+        ``"float64"``).
+    missing : dict
+        Column name -> cells read as missing (e.g. ``["", "."]``); other
+        columns have no missing cells (an empty text cell stays ``""``).
+
+    Returns
+    -------
+    DataFrame or None
+        Row ``i`` is on line ``i + 2``; ``attrs["read_notes"]`` is the
+        :class:`ReadNotes` of a plain file.
+
+    Notes
+    -----
+    Hand-written checks on the raw bytes (``bytes.translate`` and ``count``,
+    both in C) decide what is plain, because the C parser is silently lenient
+    where the strict reader is not: it pads short rows with missing cells,
+    skips or pads empty lines and reads ``TRUE``/``false`` in number columns
+    as 1 and 0.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    header = ",".join(dtypes).encode("ascii")
+    n_fields = len(dtypes)
+    if data.translate(None, _PLAIN_BYTES) or not data.startswith(header + b"\n") or b"\n\n" in data:
+        return None
+    n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    # The parser fails on a line with too many fields, so this count means every
+    # line has exactly the header's fields (it pads short lines silently).
+    if n_lines < 2 or data.count(b",") != (n_fields - 1) * n_lines:
+        return None
+    lowered = data.lower()
+    if any(w in lowered for w in _BOOLEAN_WORDS):
+        return None
+    try:
+        df = pd.read_csv(
+            io.BytesIO(data),
+            dtype=dtypes,
+            keep_default_na=False,
+            na_values={c: v for c, v in missing.items() if c in dtypes},
+            skip_blank_lines=False,
+            encoding="utf-8",
+            engine="c",
+        )
+    except (ValueError, OverflowError, TypeError, UnicodeDecodeError):
+        return None
+    if len(df) != n_lines - 1 or list(df.columns) != list(dtypes):
+        return None  # pragma: no cover - the checks above rule this out
+    df.attrs["read_notes"] = ReadNotes(path=str(path))
+    return df
 
 
 def normalise_decimal_comma(

@@ -159,10 +159,12 @@ def _read_inputs(store: Path, key: str):
 
     try:
         with open(store, "rb") as fh:
+            if pickle.load(fh) != key:  # the key first: a stale file is not read further
+                return None
             saved = pickle.load(fh)
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
         return None
-    if not isinstance(saved, dict) or saved.get("key") != key:
+    if not isinstance(saved, dict):
         return None
     return saved["units"], saved["observations"]
 
@@ -173,22 +175,53 @@ def _write_inputs(store: Path, key: str, units, obs) -> None:
     store.parent.mkdir(parents=True, exist_ok=True)
     tmp = store.with_name(f".{store.name}.tmp-{os.getpid()}")
     with open(tmp, "wb") as fh:
-        pickle.dump({"key": key, "units": units, "observations": obs}, fh, protocol=5)
+        pickle.dump(key, fh, protocol=5)
+        pickle.dump({"units": units, "observations": obs}, fh, protocol=5)
     os.replace(tmp, store)
 
 
-def compute_step(paths: Paths, survey: bool = True) -> Path:
+def compute_step(paths: Paths, survey: bool = True, incremental: bool = True) -> Path:
     """Compute all statistics for all areas once; returns the results directory.
 
     With ``survey`` (the default) the survey analysis (:func:`survey_step`) runs
     too, so the directory is complete. The incremental build runs the two as
     separate steps: the survey does not depend on the indicator data or params.
+    ``incremental``: see :func:`run_compute`.
     """
-    from indicators.compute import compute_all
-    from indicators.store import path_label, provenance, save_results
+    out = run_compute(paths, incremental=incremental).results_dir
+    if survey:
+        survey_step(paths)
+    return out
+
+
+@dataclass(frozen=True)
+class ComputeOutcome:
+    """The results directory and what :func:`run_compute` recomputed (and why)."""
+
+    results_dir: Path
+    mode: str  # "full" or "incremental"
+    reason: str
+    recomputed: tuple[str, ...] = ()
+
+
+COMPUTE_STATE = "compute-state.json"
+
+
+def run_compute(paths: Paths, incremental: bool = True) -> ComputeOutcome:
+    """Bring the indicator and trend-break results in ``<build>/compute`` up to date.
+
+    With ``incremental`` (default) only the entities whose data or params
+    changed are recomputed and their rows spliced into the earlier results
+    (:mod:`indicators.incremental`; the same bytes as a full recompute); a
+    change to the catalogue, the unit list, the compute code or the library
+    versions, or no earlier results, recomputes everything. The outcome's
+    ``reason`` says which.
+    """
+    from indicators.incremental import update_results
+    from indicators.store import path_label, provenance
+    from indicators.trendbreak import load_trendbreak_config
 
     catalogue, areas, units, obs = load_inputs(paths, cache=True)
-    results = compute_all(obs, units, catalogue, areas)
     inputs = {
         "units": paths.data_dir / "units.csv",
         "observations": paths.data_dir / "observations.csv",
@@ -215,16 +248,44 @@ def compute_step(paths: Paths, survey: bool = True) -> Path:
         synthetic=synthetic,
     )
     out = paths.build_dir / "compute"
-    save_results(results, out, prov)
-    # Trend-break evidence (gap series, ITS, DiD, 2030 target) for all areas at once.
-    from indicators.trendbreak import compute_trendbreak, load_trendbreak_config
-
-    compute_trendbreak(results, catalogue, areas, load_trendbreak_config(catalogue=catalogue)).save(
-        out
+    # Values, summary and the trend-break evidence (gap series, ITS, DiD, 2030 target).
+    run = update_results(
+        obs,
+        units,
+        catalogue,
+        areas,
+        load_trendbreak_config(catalogue=catalogue),
+        out,
+        prov,
+        state_path=paths.build_dir / "cache" / COMPUTE_STATE,
+        key=_compute_key(paths),
+        incremental=incremental,
     )
-    if survey:
-        survey_step(paths)
-    return out
+    return ComputeOutcome(out, run.mode, run.reason, run.recomputed)
+
+
+def _compute_key(paths: Paths) -> dict[str, str]:
+    """What the results depend on besides the observations and params (a change: full recompute)."""
+    from indicators.cache import code_closure, digest, environment, sha256_file
+    from indicators.store import sha256_path
+
+    overrides = paths.data_dir / CATALOGUE_OVERRIDES
+    units = paths.data_dir / "units.csv"
+    code = code_closure({"indicators.incremental", "indicators.sources"}, stop=frozenset())
+    code["indicators.pipeline"] = Path(__file__)
+    return {
+        "catalogue": digest(
+            [
+                sha256_path(paths.root / "data" / "catalogue"),
+                sha256_file(overrides) if overrides.exists() else "absent",
+                # load_trendbreak_config reads the project's copy, also under another root
+                sha256_file(project_root() / "data" / "catalogue" / "trendbreak.yml"),
+            ]
+        ),
+        "unit list": sha256_file(units) if units.exists() else "absent",
+        "code": digest({name: sha256_file(f) for name, f in sorted(code.items())}),
+        "library versions": digest(environment()),
+    }
 
 
 SURVEY_RESULTS = "survey.pkl"

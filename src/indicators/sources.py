@@ -28,7 +28,12 @@ import pandas as pd
 import pandera.pandas as pa
 
 from indicators.config import UNIT_CODE_RE, Catalogue, project_root
-from indicators.csvsniff import ReadNotes, normalise_decimal_comma, read_text_table
+from indicators.csvsniff import (
+    ReadNotes,
+    normalise_decimal_comma,
+    read_plain_table,
+    read_text_table,
+)
 from indicators.exceptions import InputError
 
 __all__ = [
@@ -272,20 +277,9 @@ def load_observations(
         Naming the file, the line and the column of the first problem.
     """
     path = Path(path) if path else default_data_dir() / "observations.csv"
-    raw = _read_text_csv(path, OBS_COLUMNS)
-    if raw.empty:
-        raise InputError(
-            "no data rows; expected at least one row below the header", path=str(path), row=2
-        )
-    df = pd.DataFrame(
-        {
-            "unit_code": raw["unit_code"].str.strip(),
-            "indicator_id": raw["indicator_id"].str.strip(),
-            "period": _to_number(raw, "period", path, integer=True),
-        }
-    )
-    for c in NUMERIC:
-        df[c] = _to_number(raw, c, path)
+    df = _observations_plain(path)
+    if df is None:
+        df = _observations_lenient(path)
 
     def fail(mask: pd.Series, msg: str, field: str) -> None:
         bad = mask.to_numpy(dtype=bool)
@@ -364,8 +358,68 @@ def load_observations(
         df = OBSERVATIONS_SCHEMA.validate(df, lazy=True)
     except pa.errors.SchemaErrors as err:
         raise _schema_error(err, path) from None
+    notes = read_notes(df)
     df = df.sort_values(["indicator_id", "unit_code", "period"], kind="stable").reset_index(
         drop=True
     )
+    df.attrs["read_notes"] = notes
+    return df
+
+
+def _observations_lenient(path: Path) -> pd.DataFrame:
+    """The observation table read as text and converted cell by cell (any CSV dialect)."""
+    raw = _read_text_csv(path, OBS_COLUMNS)
+    if raw.empty:
+        raise InputError(
+            "no data rows; expected at least one row below the header", path=str(path), row=2
+        )
+    df = pd.DataFrame(
+        {
+            "unit_code": raw["unit_code"].str.strip(),
+            "indicator_id": raw["indicator_id"].str.strip(),
+            "period": _to_number(raw, "period", path, integer=True),
+        }
+    )
+    for c in NUMERIC:
+        df[c] = _to_number(raw, c, path)
     df.attrs["read_notes"] = read_notes(raw)
+    return df
+
+
+#: dtypes of the observation table as the C parser reads a plain file.
+_OBS_DTYPES = {"unit_code": "str", "indicator_id": "str", "period": "int64"} | {
+    c: "float64" for c in NUMERIC
+}
+
+
+def _observations_plain(path: Path) -> pd.DataFrame | None:
+    """The observation table of a plain file, parsed in C; ``None`` when the lenient path must run.
+
+    Gives the same frame as :func:`_observations_lenient` (same dtypes,
+    values and bits) or ``None``: for files that are not plain
+    (:func:`indicators.csvsniff.read_plain_table`), and for cells the lenient
+    path would reject or convert differently (an empty text cell, an
+    infinite number; ``-0`` or numbers beyond 2**53 in a column of whole
+    numbers, which ``pd.to_numeric`` converts through int64). The lenient path then reads the
+    file again and raises its errors naming line and field. Reading 835,673
+    rows this way takes about a tenth of the lenient path's time (issue 7).
+    """
+    df = read_plain_table(path, _OBS_DTYPES, {c: ["", "."] for c in NUMERIC})
+    if df is None:
+        return None
+    for c in ("unit_code", "indicator_id"):
+        col = df[c]
+        if col.isna().any() or (col == "").any():
+            return None
+    for c in NUMERIC:
+        x = df[c].to_numpy(dtype="float64")
+        known = x[~np.isnan(x)]
+        if not np.isfinite(known).all():
+            return None
+        # pd.to_numeric reads a column of whole numbers through int64, which turns
+        # "-0" into 0.0 and rounds beyond 2**53 on its own; in a column with a
+        # fraction it parses every cell as the C parser does (same bits).
+        odd = np.signbit(known[known == 0]).any() or (np.abs(known) >= 2.0**53).any()
+        if odd and (known % 1 == 0).all():
+            return None
     return df

@@ -110,17 +110,36 @@ def provenance(inputs: dict[str, Path], *, data_label: str, synthetic: bool) -> 
     }
 
 
+#: How every results table is written (a float's 17 significant digits read back exactly).
+CSV_FORMAT = {"index": False, "float_format": "%.17g", "lineterminator": "\n"}
+
+
+def write_table(df: pd.DataFrame, path: Path) -> None:
+    """Write a results table as CSV (:data:`CSV_FORMAT`), atomically."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    df.to_csv(tmp, **CSV_FORMAT)
+    os.replace(tmp, path)
+
+
+def table_bytes(df: pd.DataFrame) -> bytes:
+    """The bytes :func:`write_table` writes for ``df`` (header line first)."""
+    return df.to_csv(**CSV_FORMAT).encode("utf-8")
+
+
+def write_meta(meta: dict, path: Path) -> None:
+    """Write a ``meta.json`` (sorted keys, two-space indent), atomically."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(meta, indent=2, sort_keys=True, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def save_results(results: Results, out_dir: Path, prov: dict) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in TABLES:
-        df = getattr(results, name)
-        tmp = out_dir / f".{name}.csv.tmp"
-        df.to_csv(tmp, index=False, float_format="%.17g", lineterminator="\n")
-        os.replace(tmp, out_dir / f"{name}.csv")
-    meta = {**results.meta, "provenance": prov}
-    tmp = out_dir / ".meta.json.tmp"
-    tmp.write_text(json.dumps(meta, indent=2, sort_keys=True, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, out_dir / "meta.json")
+        write_table(getattr(results, name), out_dir / f"{name}.csv")
+    write_meta({**results.meta, "provenance": prov}, out_dir / "meta.json")
 
 
 def load_results(out_dir: Path) -> Results:

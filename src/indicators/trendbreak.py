@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import warnings
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -44,13 +44,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from indicators.breaks import (
     MIN_POST_START_POINTS,
-    assess_target,
+    assess_target_arrays,
     did,
     event_study,
     fit_its,
     gap_series,
     rest_of_reference,
-    target_trajectory,
+    target_path,
 )
 from indicators.breaks.its import MIN_POINTS_PER_SEGMENT
 from indicators.compute import Results
@@ -378,6 +378,8 @@ def _conform(name: str, rows: pd.DataFrame | list[dict]) -> pd.DataFrame:
             out[c] = pd.to_numeric(s, errors="raise").astype("int64")
         elif kind == _B:
             out[c] = s.map(_to_bool).astype(bool)
+        elif not s.isna().any() and pd.api.types.infer_dtype(s, skipna=False) == "string":
+            out[c] = s.astype(str)  # text without gaps: what the per-cell map gives, at once
         else:
             out[c] = s.map(_to_str).astype(str)
     df = pd.DataFrame(out, columns=cols)
@@ -457,20 +459,18 @@ class TrendBreakResults:
 
     def save(self, results_dir: Path) -> Path:
         """Write every table as CSV to ``results_dir/trendbreak/`` (floats ``%.17g``)."""
+        from indicators.store import write_meta, write_table
+
         out = Path(results_dir) / SUBFOLDER
         out.mkdir(parents=True, exist_ok=True)
         for name in TRENDBREAK_TABLES:
-            tmp = out / f".{name}.csv.tmp"
-            _conform(name, getattr(self, name)).to_csv(
-                tmp, index=False, float_format="%.17g", lineterminator="\n"
-            )
-            os.replace(tmp, out / f"{name}.csv")
-        tmp = out / ".meta.json.tmp"
-        tmp.write_text(
-            json.dumps(self.meta, indent=2, sort_keys=True, ensure_ascii=False), encoding="utf-8"
-        )
-        os.replace(tmp, out / "meta.json")
+            write_table(self.table(name), out / f"{name}.csv")
+        write_meta(self.meta, out / "meta.json")
         return out
+
+    def table(self, name: str) -> pd.DataFrame:
+        """Table ``name`` as :meth:`save` writes it (schema columns, dtypes and row order)."""
+        return _conform(name, getattr(self, name))
 
     @classmethod
     def load(cls, results_dir: Path) -> TrendBreakResults:
@@ -494,6 +494,50 @@ class TrendBreakResults:
 
 
 # ----------------------------------------------------------------- helpers
+
+
+@dataclass(frozen=True)
+class _GapSeries:
+    """One entity's oriented gap series for one indicator, as arrays (rows in period order).
+
+    The per-entity loop of :func:`compute_trendbreak` reads a few values of
+    each series; small DataFrames made pandas' per-call overhead most of the
+    step's time (issue 7). :meth:`frame` builds the DataFrame where a model
+    needs one (ITS, DiD).
+    """
+
+    period: np.ndarray
+    gap: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+    @property
+    def empty(self) -> bool:
+        return not len(self.period)
+
+    def take(self, mask: np.ndarray) -> _GapSeries:
+        """The rows where ``mask`` is true."""
+        return _GapSeries(self.period[mask], self.gap[mask], self.lower[mask], self.upper[mask])
+
+    def frame(self) -> pd.DataFrame:
+        """``period, gap, lower, upper`` as a DataFrame."""
+        return pd.DataFrame(
+            {"period": self.period, "gap": self.gap, "lower": self.lower, "upper": self.upper}
+        )
+
+
+_NO_GAPS = _GapSeries(*(np.array([], dtype=t) for t in ("int64", "float64", "float64", "float64")))
+
+
+def _split_gaps(gaps: pd.DataFrame) -> dict[tuple[str, str], _GapSeries]:
+    """The gap rows per (area, indicator_id), in their order in ``gaps``."""
+    if gaps.empty:
+        return {}
+    cols = [gaps[c].to_numpy() for c in ("period", "gap", "lower", "upper")]
+    return {
+        (k[0], k[1]): _GapSeries(*(c[ix] for c in cols))
+        for k, ix in gaps.groupby(["area", "indicator_id"], sort=True).indices.items()
+    }
 
 
 def _join_nl(items: list[str]) -> str:
@@ -606,6 +650,7 @@ def _explain_missing(
     config: TrendBreakConfig,
     names: dict[str, str],
     absent: list[str],
+    in_data: Collection[str] | None = None,
 ) -> None:
     """Replace the level explanation of an empty gap series by the real reason, in place.
 
@@ -614,11 +659,14 @@ def _explain_missing(
     indicator may be missing altogether, or only Nederland's (or the region's)
     figure may be missing (e.g. an average that ``build-tables`` does not
     derive from the municipalities); then the report must say that instead.
-    Entities that are absent altogether are handled by the caller.
+    Entities that are absent altogether are handled by the caller. ``in_data``
+    (default: from ``values``) are the indicators with a value for any entity.
     """
     v = values[values["value"].notna()] if "value" in values.columns else values
-    have = set(zip(v["area"], v["indicator_id"], strict=True))
-    in_data = set(v["indicator_id"])
+    in_data = set(v["indicator_id"].unique()) if in_data is None else set(in_data)
+    # only the reference entities' pairs are looked up (not a set of every row: issue 7)
+    refs = v[v["area"].isin([config.national, config.region])]
+    have = set(zip(refs["area"], refs["indicator_id"], strict=True))
     # the same form as the level reason they replace (targets carry a prefix)
     for rows, prefix in ((status_rows, ""), (target_rows, "Niet te beoordelen: ")):
         for row in rows:
@@ -675,12 +723,12 @@ def _break_text(b: DataBreak) -> str:
 
 
 def _its_eligibility(
-    gap: pd.DataFrame,
+    gap: _GapSeries,
     ind: Indicator,
     start: int,
     cfg: TrendBreakConfig,
     breaks: list[DataBreak] | None = None,
-) -> tuple[str, str, pd.DataFrame]:
+) -> tuple[str, str, _GapSeries]:
     """Status code, Dutch reason or note, and the gap rows to fit.
 
     The fit uses only the segment around ``start`` that no declared data
@@ -690,7 +738,7 @@ def _its_eligibility(
     """
     if gap.empty:
         return "no_data", _level_reason(ind), gap
-    periods = gap["period"].to_numpy()
+    periods = gap.period
     if ind.frequency != "annual":
         return (
             "not_annual",
@@ -702,14 +750,14 @@ def _its_eligibility(
         )
     inside = _inside(breaks or [], periods)
     lo, hi = _segment_bounds(inside, start)
-    seg = gap[(gap["period"] >= lo) & (gap["period"] < hi)]
+    seg = gap.take((periods >= lo) & (periods < hi))
     used = [b for b in inside if b.year in (lo, hi)]
     why = ""
     if used:
         texts = "; ".join(_break_text(b) for b in used)
         span = (
-            f"alleen de metingen {int(seg['period'].min())}–{int(seg['period'].max())} tellen mee"
-            if len(seg)
+            f"alleen de metingen {int(seg.period.min())}–{int(seg.period.max())} tellen mee"
+            if not seg.empty
             else "er blijven geen metingen over"
         )
         why = (
@@ -724,7 +772,7 @@ def _its_eligibility(
             ),
             seg,
         )
-    sp = seg["period"].to_numpy()
+    sp = seg.period
     n_pre = int(np.sum(sp < start))
     n_after = int(np.sum(sp > start))
     n_from = int(np.sum(sp >= start))
@@ -746,8 +794,8 @@ def _its_eligibility(
     return "ok", (f"{why}." if why else ""), seg
 
 
-def _fit(gap: pd.DataFrame, start: int, se_method: str, conf: float):
-    frame = pd.DataFrame({"t": gap["period"] - start, "gap": gap["gap"]})
+def _fit(gap: _GapSeries, start: int, se_method: str, conf: float):
+    frame = pd.DataFrame({"t": gap.period - start, "gap": gap.gap})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return fit_its(
@@ -757,7 +805,7 @@ def _fit(gap: pd.DataFrame, start: int, se_method: str, conf: float):
 
 
 def _its_rows(
-    key: str, ind_id: str, gap: pd.DataFrame, start: int, cfg: TrendBreakConfig, sensitivity: bool
+    key: str, ind_id: str, gap: _GapSeries, start: int, cfg: TrendBreakConfig, sensitivity: bool
 ) -> tuple[list[dict], dict, list[dict]]:
     res = _fit(gap, start, cfg.se_method, cfg.confidence)
     fits = [(cfg.se_method, res, True)]
@@ -787,7 +835,7 @@ def _its_rows(
         "bg_lm": d.breusch_godfrey_lm, "bg_p_value": d.breusch_godfrey_p_value,
         "bg_lags": d.breusch_godfrey_lags, "residual_sd": math.sqrt(d.dispersion),
         "ar1_rho": rho, "se_method": cfg.se_method, "method": res.method,
-        "first_period": int(gap["period"].min()), "last_period": int(gap["period"].max()),
+        "first_period": int(gap.period.min()), "last_period": int(gap.period.max()),
     }  # fmt: skip
     cf = res.counterfactual()
     post = cf["period"].to_numpy() >= 0
@@ -811,7 +859,7 @@ def _target_row(
     key: str,
     ind: Indicator,
     spec: TrendBreakIndicator,
-    gap: pd.DataFrame,
+    gap: _GapSeries,
     cfg: TrendBreakConfig,
     breaks: list[DataBreak] | None = None,
 ) -> tuple[dict, list[dict]]:
@@ -821,8 +869,8 @@ def _target_row(
         "fraction": cfg.fraction, "confidence": cfg.confidence, "method": "wls_trend_since_start",
     }  # fmt: skip
     nan = float("nan")
-    periods = gap["period"].to_numpy()  # numpy: called per area and indicator (issue 7)
-    at_start = gap["gap"].to_numpy()[periods == start]
+    periods = gap.period
+    at_start = gap.gap[periods == start]
     g0 = float(at_start[0]) if len(at_start) else nan
     n_after = int((periods > start).sum())
 
@@ -840,7 +888,7 @@ def _target_row(
         return not_assessable(
             "not_annual",
             f"Te weinig meetpunten voor een trend: alleen enquêtemetingen in "
-            f"{_years(gap['period'])}, waarvan {n_after} na {start}; voor een oordeel zijn "
+            f"{_years(periods)}, waarvan {n_after} na {start}; voor een oordeel zijn "
             f"minstens {MIN_POST_START_POINTS} metingen na {start} nodig.",
         )
     crossing = [b for b in _inside(breaks, periods) if b.year > start] if breaks else []
@@ -853,13 +901,13 @@ def _target_row(
     if math.isnan(g0):
         return not_assessable(
             "no_start_value",
-            f"Geen meting in {start}: de reeks begint in {int(gap['period'].min())}, dus de "
+            f"Geen meting in {start}: de reeks begint in {int(periods.min())}, dus de "
             f"achterstand bij de start van het programma is onbekend.",
         )
     unit = f" {spec.unit_short}" if spec.unit_short else ""
     try:
-        a = assess_target(
-            gap[["period", "gap", "lower", "upper"]], start_year=start,
+        a = assess_target_arrays(
+            gap.period, gap.gap, gap.lower, gap.upper, start_year=start,
             polarity="lower_is_better", target_year=target, fraction=cfg.fraction,
             confidence=cfg.confidence, decimals=spec.decimals, unit=unit,
         )  # fmt: skip
@@ -874,10 +922,10 @@ def _target_row(
     }  # fmt: skip
     traj = []
     if a.start_gap > 0:
-        t = target_trajectory(start, a.start_gap, target, cfg.fraction)
+        years, path = target_path(start, a.start_gap, target, cfg.fraction)
         traj = [
             {"area": key, "indicator_id": ind.id, "period": int(p), "target_gap": float(v)}
-            for p, v in zip(t["period"], t["target_gap"], strict=True)
+            for p, v in zip(years, path, strict=True)
         ]
     return row, traj
 
@@ -886,7 +934,7 @@ def _did_rows(
     slug: str,
     ind: Indicator,
     areas: AreaSet,
-    gaps_by: dict[tuple[str, str], pd.DataFrame],
+    gaps_by: dict[tuple[str, str], _GapSeries],
     names: dict[str, str],
     cfg: TrendBreakConfig,
     spec: TrendBreakIndicator | None = None,
@@ -903,7 +951,7 @@ def _did_rows(
     """
     area = areas[slug]
     start = area.intervention_start
-    gap = gaps_by.get((slug, ind.id), pd.DataFrame())
+    gap = gaps_by.get((slug, ind.id), _NO_GAPS)
 
     def no(status: str, reason: str):
         return None, [], _status(slug, ind.id, "did", status, reason)
@@ -923,18 +971,18 @@ def _did_rows(
             f"zijn in of vóór {start} met een eigen aanpak begonnen, dus er is geen onbehandelde "
             "vergelijkingsgroep.",
         )
-    last = int(gap["period"].max())
+    last = int(gap.period.max())
     window_end = min(last, min(areas[c].intervention_start for c in clean) - 1)
     units = {slug: gap}
     for c in clean:
-        cg = gaps_by.get((c, ind.id), pd.DataFrame())
+        cg = gaps_by.get((c, ind.id), _NO_GAPS)
         if not cg.empty:
             units[c] = cg
     controls = [c for c in clean if c in units]
     if not controls:
         return no("no_data", "geen gegevens voor de vergelijkingsgebieden.")
     panel = pd.concat(
-        [g.assign(unit=u, treated=float(u == slug))[["unit", "period", "gap", "treated"]]
+        [pd.DataFrame({"unit": u, "period": g.period, "gap": g.gap, "treated": float(u == slug)})
          for u, g in units.items()],
         ignore_index=True,
     )  # fmt: skip
@@ -1071,7 +1119,13 @@ def _placebo_p_value(
 
 
 def compute_trendbreak(
-    results: Results, catalogue: Catalogue, areas: AreaSet, config: TrendBreakConfig
+    results: Results,
+    catalogue: Catalogue,
+    areas: AreaSet,
+    config: TrendBreakConfig,
+    *,
+    only: Collection[str] | None = None,
+    indicators_with_data: Collection[str] | None = None,
 ) -> TrendBreakResults:
     """Trend-break evidence for the region and every area approach, in one pass.
 
@@ -1086,6 +1140,15 @@ def compute_trendbreak(
         Params areas: kind, ``intervention_start`` and ``comparison_areas``.
     config : TrendBreakConfig
         From :func:`load_trendbreak_config`.
+    only : collection of str, optional
+        Compute the rows of these entities only (region key or area slugs;
+        for an incremental build, :mod:`indicators.incremental`). ``results``
+        must then hold the values of these entities, their comparison areas,
+        the region and ``NL01``. The rows are those of a full run.
+    indicators_with_data : collection of str, optional
+        The indicators with a value for any entity in the full results
+        (default: from ``results.values``), which decide how a missing gap
+        series is explained; needed with ``only``.
 
     Returns
     -------
@@ -1165,8 +1228,11 @@ def compute_trendbreak(
     # why instead of the build failing.
     absent = [key for key in (config.region, config.national) if key not in known]
     targets_areas = sorted(a.slug for a in areas if a.kind in config.area_kinds)
+    if only is not None:
+        targets_areas = [s for s in targets_areas if s in set(only)]
     comparisons = {c for s in targets_areas for c in areas[s].comparison_areas}
     with_comparisons = sorted((set(targets_areas) | comparisons) & known)
+    with_region = only is None or config.region in set(only)
     keep = [config.region, config.national, *with_comparisons]
     v = results.values
     v = v[v["indicator_id"].isin(ids) & v["area"].isin(keep)]
@@ -1183,7 +1249,7 @@ def compute_trendbreak(
         if nl.empty:
             continue
         reg = grouped.get((config.region, ind_id), empty)
-        if not reg.empty:
+        if not reg.empty and with_region:
             rest = _rest_of_nl(nl, reg, ind, conf).assign(area=config.region)
             g = _oriented_gaps(reg, rest, sign, conf)
             gap_rows.append(g.assign(indicator_id=ind_id, reference="rest_nl"))
@@ -1193,10 +1259,7 @@ def compute_trendbreak(
             g = _oriented_gaps(a, ref, sign, conf)
             gap_rows.append(g.assign(indicator_id=ind_id, reference=config.national))
     gaps_all = pd.concat(gap_rows, ignore_index=True) if gap_rows else _conform("gaps", [])
-    gaps_by: dict[tuple[str, str], pd.DataFrame] = {
-        (k[0], k[1]): g.reset_index(drop=True)
-        for k, g in gaps_all.groupby(["area", "indicator_id"], sort=True)
-    }
+    gaps_by = _split_gaps(gaps_all)
 
     its_rows: list[dict] = []
     diag_rows: list[dict] = []
@@ -1213,6 +1276,8 @@ def compute_trendbreak(
             "comparison_areas": "",
         }
     ]  # fmt: skip
+    if not with_region:
+        entities = []
     for slug in targets_areas:
         a = areas[slug]
         entities.append(
@@ -1229,8 +1294,8 @@ def compute_trendbreak(
         is_region = key == config.region
         for spec in config.indicators:
             ind = cat[spec.id]
-            gap = gaps_by.get((key, spec.id), pd.DataFrame(columns=["period", "gap"]))
-            brks = _inside(spec.breaks_for(key), gap["period"])
+            gap = gaps_by.get((key, spec.id), _NO_GAPS)
+            brks = _inside(spec.breaks_for(key), gap.period)
             break_rows += [
                 {"area": key, "indicator_id": spec.id, "year": b.year, "kind": b.kind,
                  "reason_nl": b.reason_nl}
@@ -1282,7 +1347,9 @@ def compute_trendbreak(
                 text = why(row["area"])
                 if row.get("status") == "no_data" and text:
                     row["status"], row["reason_nl"] = "no_reference", prefix + text
-    _explain_missing(status_rows, target_rows, results.values, cat, config, names, absent)
+    _explain_missing(
+        status_rows, target_rows, results.values, cat, config, names, absent, indicators_with_data
+    )
     gaps = gaps_all[gaps_all["area"].isin([e["area"] for e in entities])].copy()
     model = {s.id for s in config.indicators if s.model_estimate}
     gaps["model_estimate"] = gaps["indicator_id"].isin(model)

@@ -70,6 +70,8 @@ from indicators.breaks.target import (
     TargetAssessment,
     TargetPolarity,
     assess_target,
+    assess_target_arrays,
+    target_path,
     target_trajectory,
 )
 
@@ -93,6 +95,7 @@ __all__ = [
     "TargetAssessment",
     "TargetPolarity",
     "assess_target",
+    "assess_target_arrays",
     "comparative_its",
     "default_hac_lags",
     "did",
@@ -101,5 +104,6 @@ __all__ = [
     "gap_series",
     "newey_west",
     "rest_of_reference",
+    "target_path",
     "target_trajectory",
 ]

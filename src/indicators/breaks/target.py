@@ -9,6 +9,7 @@ the start to the target year and says, in Dutch, whether it is on course.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Literal, NamedTuple
 
@@ -27,6 +28,8 @@ __all__ = [
     "TargetAssessment",
     "TargetPolarity",
     "assess_target",
+    "assess_target_arrays",
+    "target_path",
     "target_trajectory",
 ]
 
@@ -151,16 +154,37 @@ def target_trajectory(
     >>> target_trajectory(2018, -1.2, 2030, 0.25).iloc[[0, 6, 12]]["target_gap"].round(3).tolist()
     [-1.2, -1.05, -0.9]
     """
+    years, path = target_path(start_year, start_gap, target_year, fraction, neutral=neutral)
+    out = pd.DataFrame({"period": years, "target_gap": path, "method": "linear_target_path"})
+    if float(start_year).is_integer() and float(target_year).is_integer():
+        out["period"] = out["period"].astype(int)
+    return out
+
+
+def target_path(
+    start_year: int,
+    start_gap: float,
+    target_year: int = 2030,
+    fraction: float = 0.25,
+    *,
+    neutral: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`target_trajectory` as two arrays: years (floats) and target gaps.
+
+    For callers that need the path of many series (the trend-break step, once
+    per area and indicator), without a DataFrame per series. Same arguments,
+    checks and numbers as :func:`target_trajectory`.
+
+    >>> years, path = target_path(2018, -1.2, 2030, 0.25)
+    >>> int(years[6]), round(float(path[6]), 3)
+    (2024, -1.05)
+    """
     start, target = _check_years(start_year, target_year)
     f = _check_fraction(fraction)
     g0 = _number(start_gap, "start_gap")
     nu = _number(neutral, "neutral")
     years = np.arange(start, target + 1)
-    path = nu + (g0 - nu) * (1.0 - f * (years - start) / (target - start))
-    out = pd.DataFrame({"period": years, "target_gap": path, "method": "linear_target_path"})
-    if float(start_year).is_integer() and float(target_year).is_integer():
-        out["period"] = out["period"].astype(int)
-    return out
+    return years, nu + (g0 - nu) * (1.0 - f * (years - start) / (target - start))
 
 
 def _gap_array(gap: pd.DataFrame, cols: list[str]) -> np.ndarray:
@@ -171,6 +195,18 @@ def _gap_array(gap: pd.DataFrame, cols: list[str]) -> np.ndarray:
         d = gap[cols].astype(float).to_numpy(dtype=float, na_value=np.nan)
     d = d[~(np.isnan(d[:, 0]) | np.isnan(d[:, 1]))]
     return d[np.argsort(d[:, 0], kind="stable")]
+
+
+@functools.cache
+def _t_quantile(q: float, df: int) -> float:
+    """``scipy.stats.t.ppf(q, df)``, kept per argument (called once per area and indicator)."""
+    return float(stats.t.ppf(q, df))
+
+
+@functools.cache
+def _z_quantile(q: float) -> float:
+    """``scipy.stats.norm.ppf(q)``, kept per argument."""
+    return float(stats.norm.ppf(q))
 
 
 def _wls_projection(
@@ -186,8 +222,7 @@ def _wls_projection(
     scale = max(1.0, float(res.scale))
     cov = res.normalized_cov_params * scale
     est, se_at = float(res.params[0]), float(np.sqrt(cov[0, 0]))
-    df = len(x) - 2
-    crit = float(stats.t.ppf(0.5 + confidence / 2, df))
+    crit = _t_quantile(0.5 + confidence / 2, len(x) - 2)
     return est, est - crit * se_at, est + crit * se_at, float(res.params[1])
 
 
@@ -289,6 +324,67 @@ def assess_target(
     ingelopen). Volgens de trend sinds 2018 (6 metingen na 2018) is de achterstand
     in 2030 0,6 (95%-betrouwbaarheidsinterval 0,4 tot 0,8): kleiner dan het doel.
     """
+    checked = _check_target_args(polarity, start_year, target_year, fraction, confidence, neutral)
+    if not isinstance(gap, pd.DataFrame):
+        raise ArgumentError("gap must be a pandas DataFrame")
+    cols = ["period", "gap", "lower", "upper"]
+    missing = [c for c in cols if c not in gap.columns]
+    if missing:
+        raise ArgumentError(f"gap must have columns {', '.join(cols)}; missing {missing}")
+    return _assess(
+        _gap_array(gap, cols), checked, polarity, start_year, target_year, start_gap, decimals,
+        unit,
+    )  # fmt: skip
+
+
+def assess_target_arrays(
+    period: np.ndarray,
+    gap: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    *,
+    start_year: int,
+    polarity: TargetPolarity,
+    target_year: int = 2030,
+    fraction: float = 0.25,
+    start_gap: float | None = None,
+    neutral: float = 0.0,
+    confidence: float = 0.95,
+    decimals: int = 1,
+    unit: str = "",
+) -> TargetAssessment:
+    """:func:`assess_target` on a gap series given as four arrays of equal length.
+
+    For callers that assess many series (the trend-break step, once per area
+    and indicator): the same checks, numbers and Dutch text as
+    :func:`assess_target` with ``pd.DataFrame({"period": period, "gap": gap,
+    "lower": lower, "upper": upper})``, without building that frame.
+
+    >>> period, gap = [2018, 2019, 2020, 2021, 2022], [1.0, 0.9, 0.8, 0.7, 0.6]
+    >>> lower, upper = [g - 0.05 for g in gap], [g + 0.05 for g in gap]
+    >>> a = assess_target_arrays(
+    ...     period, gap, lower, upper, start_year=2018, polarity="lower_is_better"
+    ... )
+    >>> a.verdict_code, round(a.projected_gap_at_target, 2)
+    ('on_track', -0.2)
+    >>> frame = pd.DataFrame({"period": period, "gap": gap, "lower": lower, "upper": upper})
+    >>> a == assess_target(frame, start_year=2018, polarity="lower_is_better")
+    True
+    """
+    checked = _check_target_args(polarity, start_year, target_year, fraction, confidence, neutral)
+    cols = [np.asarray(c, dtype=float) for c in (period, gap, lower, upper)]
+    if len({len(c) for c in cols}) != 1 or any(c.ndim != 1 for c in cols):
+        raise ArgumentError("period, gap, lower and upper must be 1-d arrays of one length")
+    d = np.column_stack(cols)
+    d = d[~(np.isnan(d[:, 0]) | np.isnan(d[:, 1]))]
+    d = d[np.argsort(d[:, 0], kind="stable")]
+    return _assess(d, checked, polarity, start_year, target_year, start_gap, decimals, unit)
+
+
+def _check_target_args(
+    polarity: Any, start_year: Any, target_year: Any, fraction: Any, confidence: Any, neutral: Any
+) -> tuple[float, float, float, float, float]:
+    """Checked ``start, target, fraction, confidence, neutral`` as floats."""
     if polarity not in ("higher_is_better", "lower_is_better"):
         raise ArgumentError(
             f"polarity must be one of higher_is_better, lower_is_better; got {polarity!r}"
@@ -296,16 +392,25 @@ def assess_target(
     start, target = _check_years(start_year, target_year)
     f = _check_fraction(fraction)
     conf = _check_confidence(confidence)
-    nu = _number(neutral, "neutral")
-    if not isinstance(gap, pd.DataFrame):
-        raise ArgumentError("gap must be a pandas DataFrame")
-    cols = ["period", "gap", "lower", "upper"]
-    missing = [c for c in cols if c not in gap.columns]
-    if missing:
-        raise ArgumentError(f"gap must have columns {', '.join(cols)}; missing {missing}")
-    # numpy from here on: the trend-break step calls this once per area and indicator,
-    # and pandas' per-call overhead on these few rows was most of its time (issue 7).
-    d = _gap_array(gap, cols)
+    return start, target, f, conf, _number(neutral, "neutral")
+
+
+def _assess(
+    d: np.ndarray,
+    checked: tuple[float, float, float, float, float],
+    polarity: TargetPolarity,
+    start_year: Any,
+    target_year: Any,
+    start_gap: float | None,
+    decimals: int,
+    unit: str,
+) -> TargetAssessment:
+    """The assessment on ``d`` = (period, gap, lower, upper) rows, sorted by period.
+
+    numpy only: the trend-break step calls this once per area and indicator,
+    and pandas' per-call overhead on these few rows was most of its time (issue 7).
+    """
+    start, target, f, conf, nu = checked
     period, g, lower, upper = d.T
     if np.any(np.diff(period) == 0):
         raise ArgumentError("each period must occur once in gap")
@@ -360,7 +465,7 @@ def assess_target(
             f"{MIN_POST_START_POINTS} nodig.",
             n=n_after,
         )
-    z = float(stats.norm.ppf(0.5 + conf / 2))
+    z = _z_quantile(0.5 + conf / 2)
     se = (since[:, 3] - since[:, 2]) / (2 * z)
     if np.any(~np.isfinite(se)) or np.any(se <= 0):
         raise ArgumentError("every gap after the start needs lower < upper to weight the trend")

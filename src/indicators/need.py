@@ -796,7 +796,7 @@ def selected_area_ranks(
     level = result.level
     tbl = result.table
     empty_members = pd.DataFrame(columns=["area", "area_name", "kind", *tbl.columns])
-    rows, touched_rows, summary = [], [], []
+    rows, touched_rows = [], []
     if geo is None:
         if level != "buurt":
             raise ArgumentError(
@@ -833,20 +833,21 @@ def selected_area_ranks(
         members = members.reset_index(drop=True)
     else:
         members = empty_members
-    for a in sel:
-        m = members[members["area"] == a.slug]
-        summary.append(
-            {
-                "area": a.slug,
-                "area_name": a.name,
-                "kind": a.kind,
-                "n_units": len(m),
-                "n_touched": int((touched["area"] == a.slug).sum()),
-                "best_rank": m["rank"].min() if len(m) else np.nan,
-            }
-        )
-    area_tbl = pd.DataFrame(
-        summary, columns=["area", "area_name", "kind", "n_units", "n_touched", "best_rank"]
+    # One groupby instead of a filter per area (quadratic at 3,000 areas).
+    per_area = pd.DataFrame(
+        {
+            "area": [a.slug for a in sel],
+            "area_name": [a.name for a in sel],
+            "kind": [a.kind for a in sel],
+        }
+    )
+    n_units = members.groupby("area").size()
+    n_touched = touched.groupby("area").size()
+    best_rank = pd.to_numeric(members["rank"], errors="coerce").groupby(members["area"]).min()
+    area_tbl = per_area.assign(
+        n_units=per_area["area"].map(n_units).fillna(0).astype(int),
+        n_touched=per_area["area"].map(n_touched).fillna(0).astype(int),
+        best_rank=per_area["area"].map(best_rank).astype(float),
     )
 
     kinds = set(reference_kinds)
@@ -1006,6 +1007,7 @@ def need_section_md(
     units: pd.DataFrame | None = None,
     top: int = 20,
     chart_top: int = 30,
+    limit: int | None = None,
 ) -> str:
     """Markdown section (Dutch) on the need index, with tables and a rank chart.
 
@@ -1021,6 +1023,12 @@ def need_section_md(
         Unit list for mapping areas to wijken (default ``result.geography``).
     top, chart_top : int
         Rows in the top table and units in the chart.
+    limit : int, optional
+        At most this many rows per kind of area approach in the table of the
+        approaches' units, and in the table of other units that score as high
+        (default :data:`indicators.present.cap.MAX_SHOWN`). A capped table
+        names its selection rule (the best ranks) and is also written in full
+        as a download ``Volledig: ...`` (:mod:`indicators.present.cap`).
 
     Returns
     -------
@@ -1029,9 +1037,11 @@ def need_section_md(
         ``{#fig-need-ranks-<level>}``; all data strings pass through
         :func:`~indicators.present.tables.escape_md`.
     """
+    from indicators.present.cap import MAX_SHOWN
     from indicators.present.formatting import fmt_number
     from indicators.present.tables import escape_md, md_attr, pipe_table
 
+    limit = MAX_SHOWN if limit is None else limit
     if result.meta.get("unavailable"):
         many = LEVEL_WORDS.get(result.level, ("eenheid", "eenheden"))[1]
         return (
@@ -1062,14 +1072,15 @@ def need_section_md(
         unranked_txt = f"dat geldt hier voor geen enkele {one}"
     else:
         nm = tbl.loc[tbl["rank"].isna(), "name"] if "name" in tbl else tbl["unit_code"]
-        unranked_txt = f"dat geldt hier voor {n_unranked} {one if n_unranked == 1 else many}" + (
-            f" ({_join_nl([escape_md(x) for x in nm])})" if n_unranked <= 10 else ""
-        )
+        unranked_txt = (
+            f"dat geldt hier voor {fmt_number(n_unranked, 0)} {one if n_unranked == 1 else many}"
+        ) + (f" ({_join_nl([escape_md(x) for x in nm])})" if n_unranked <= 10 else "")
     parts = [f"## Behoefte-index: alle {many} van Limburg vergeleken\n"]
     years = sorted({int(p) for p in used["period"].dropna()})
     yrs = f"{years[0]}–{years[-1]}" if len(years) > 1 else (str(years[0]) if years else ".")
     method = (
-        f"Deze index vergelijkt alle {meta['n_units']} {many} op {len(used)} indicatoren uit "
+        f"Deze index vergelijkt alle {fmt_number(meta['n_units'], 0)} {many} op {len(used)} "
+        "indicatoren uit "
         f"{used['theme'].nunique()} thema's. Per indicator is het laatste jaar gebruikt waarvoor "
         f"voor Nederland en voor de meeste {many} cijfers zijn ({yrs}). Elke waarde is omgerekend "
         f"naar een z-score: het verschil met Nederland, gedeeld door de spreiding tussen de "
@@ -1173,32 +1184,8 @@ def need_section_md(
 
     # Selected areas.
     parts.append("## De gebiedsaanpakken in de index\n")
-    m = sel.members
-    if len(m):
-        mt = pd.DataFrame(
-            {
-                "Gebiedsaanpak": [escape_md(x) for x in m["area_name"]],
-                "Soort": [escape_md(KIND_NL.get(x, x)) for x in m["kind"]],
-                One: [escape_md(x) for x in m["name"]],
-                "Rang": [_rank_txt(r) for r in m["rank"]],
-                "Rang (90%-interval)": [
-                    _interval_txt(a, b)
-                    for a, b in zip(m["rank_lower"], m["rank_upper"], strict=True)
-                ],
-                "Score": [fmt_number(x, 2) for x in m["score"]],
-            }
-        )
-        parts.append(
-            pipe_table(mt, align="lllrrr", caption=f"{Many} die geheel in een gebiedsaanpak liggen")
-            + "\n"
-        )
-    none = sel.areas[sel.areas["n_units"] == 0]
-    if len(none):
-        parts.append(
-            f"Geen {one} ligt geheel binnen: "
-            + ", ".join(escape_md(x) for x in none["area_name"])
-            + f". Deze gebieden zijn kleiner dan een {one} en staan daarom niet in de tabel.\n"
-        )
+    parts.extend(_members_md(sel, one, many, limit))
+    parts.extend(_no_unit_md(sel, one, many, limit))
 
     # Others as high or higher.
     parts.append(f"## Andere {many} die even hoog of hoger scoren\n")
@@ -1213,35 +1200,171 @@ def need_section_md(
             f"Vergelijkingspunt is de laagst scorende {one} van de aandachtswijken: "
             f"{escape_md(ref['name'])} ({escape_md(ref['area_name'])}, score "
             f"{fmt_number(ref['score'], 2)}, rang {_rank_txt(ref['rank'])}). "
-            f"{n_score} {many} buiten de gebiedsaanpakken scoren even hoog of hoger; nog "
-            f"{n_int} scoren lager, maar hun rang-interval overlapt met dat van "
+            f"{fmt_number(n_score, 0)} {many} buiten de gebiedsaanpakken scoren even hoog of "
+            f"hoger; nog {fmt_number(n_int, 0)} scoren lager, maar hun rang-interval overlapt met dat van "
             f"{escape_md(ref['name'])}, zodat het verschil niet betrouwbaar is.\n"
         )
         if len(o):
-            ot = pd.DataFrame(
-                {
-                    "Rang": [_rank_txt(r) for r in o["rank"]],
-                    One: [escape_md(x) for x in o["name"]],
-                    "Gemeente": [escape_md(x) for x in o["gemeente_name"]],
-                    "Score": [fmt_number(x, 2) for x in o["score"]],
-                    "Rang (90%-interval)": [
-                        _interval_txt(a, b)
-                        for a, b in zip(o["rank_lower"], o["rank_upper"], strict=True)
-                    ],
-                    "Waarom": [
-                        "score even hoog of hoger" if b == "score" else "rang-interval overlapt"
-                        for b in o["basis"]
-                    ],
-                    "Deels in": [escape_md(x) for x in o["partly_in"]],
-                }
-            )
-            parts.append(
-                pipe_table(
-                    ot,
-                    align="rllrrll",
-                    caption=f"{Many} buiten de gebiedsaanpakken met een vergelijkbare of "
-                    "hogere behoefte-score",
-                )
-                + "\n"
-            )
+            parts.append(_others_md(o, one, many, limit))
     return "\n".join(parts)
+
+
+def _members_md(sel: SelectedAreaRanks, one: str, many: str, limit: int) -> list[str]:
+    """The table of the units wholly inside an approach: at most ``limit`` rows per kind.
+
+    A kind with more rows shows those with the best (lowest) rank, ties by
+    approach name and then unit code; the rows stay in the order of
+    :attr:`SelectedAreaRanks.members` (kind, approach, rank), and the complete
+    table is an extra download.
+    """
+    from indicators.present.cap import record_complete, select_top
+    from indicators.present.formatting import fmt_number
+    from indicators.present.tables import escape_md, pipe_table
+
+    m = sel.members
+    if not len(m):
+        return []
+    key = m["area"].astype(str) + "/" + m["unit_code"].astype(str)
+    counts, keep = [], pd.Series(True, index=m.index)
+    for kind in dict.fromkeys(m["kind"]):
+        of_kind = m["kind"] == kind
+        shown = select_top(
+            m[of_kind].assign(_key=key[of_kind]),
+            key="_key",
+            name="area_name",
+            by=[("rank", True), ("score", False)],
+            limit=limit,
+        )
+        keep &= ~of_kind | key.isin(shown.keys)
+        counts.append((kind, shown))
+
+    def frame(rows: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "Gebiedsaanpak": [escape_md(x) for x in rows["area_name"]],
+                "Soort": [escape_md(KIND_NL.get(x, x)) for x in rows["kind"]],
+                one.capitalize(): [escape_md(x) for x in rows["name"]],
+                "Rang": [_rank_txt(r) for r in rows["rank"]],
+                "Rang (90%-interval)": [
+                    _interval_txt(a, b)
+                    for a, b in zip(rows["rank_lower"], rows["rank_upper"], strict=True)
+                ],
+                "Score": [fmt_number(x, 2) for x in rows["score"]],
+            }
+        )
+
+    caption = f"{many.capitalize()} die geheel in een gebiedsaanpak liggen"
+    if not any(shown.capped for _, shown in counts):
+        return [pipe_table(frame(m), align="lllrrr", caption=caption) + "\n"]
+    table = pipe_table(frame(m[keep]), align="lllrrr", caption=f"{caption} (selectie)")
+    download = record_complete(frame(m), f"{many} in een gebiedsaanpak")
+    n = fmt_number(len(m), 0)
+    where = (
+        f"de download [{escape_md(download.name)}](downloads/{download.name})"
+        if download is not None
+        else "de volledige download bij dit rapport"
+    )
+    text = (
+        f"De tabel toont per soort aanpak ten hoogste {fmt_number(limit, 0)} {many}: "
+        + _join_nl(
+            [
+                f"{fmt_number(len(shown.keys), 0)} van de {fmt_number(shown.n_total, 0)} in een "
+                f"{KIND_NL.get(kind, kind)}"
+                for kind, shown in counts
+            ]
+        )
+        + f". Gekozen zijn de {many} met de meeste behoefte volgens de index (de laagste "
+        "rangnummers; bij gelijke rang de hoogste score, daarna de naam van de aanpak en de "
+        f"{one}code); ze staan per soort en aanpak op rang. Alle {n} staan in {where}."
+    )
+    return [text + "\n", table + "\n"]
+
+
+def _no_unit_md(sel: SelectedAreaRanks, one: str, many: str, limit: int) -> list[str]:
+    """The approaches with no unit wholly inside: named, or counted when more than ``limit``."""
+    from indicators.present.cap import record_complete
+    from indicators.present.formatting import fmt_number
+    from indicators.present.tables import escape_md
+
+    none = sel.areas[sel.areas["n_units"] == 0]
+    if not len(none):
+        return []
+    if len(none) <= limit:
+        return [
+            f"Geen {one} ligt geheel binnen: "
+            + ", ".join(escape_md(x) for x in none["area_name"])
+            + f". Deze gebieden zijn kleiner dan een {one} en staan daarom niet in de tabel.\n"
+        ]
+    rows = none.sort_values(["area_name", "area"], kind="stable")
+    download = record_complete(
+        pd.DataFrame(
+            {
+                "Gebiedsaanpak": [escape_md(x) for x in rows["area_name"]],
+                "Soort": [escape_md(KIND_NL.get(x, x)) for x in rows["kind"]],
+                f"Geraakte {many}": [fmt_number(x, 0) for x in rows["n_touched"]],
+            }
+        ),
+        f"gebiedsaanpakken zonder hele {one}",
+    )
+    where = (
+        f"de download [{escape_md(download.name)}](downloads/{download.name})"
+        if download is not None
+        else "de volledige download bij dit rapport"
+    )
+    return [
+        f"In {fmt_number(len(none), 0)} gebiedsaanpakken ligt geen {one} geheel binnen. Deze "
+        f"gebieden zijn kleiner dan een {one} en staan daarom niet in de tabel; hun namen staan "
+        f"in {where}.\n"
+    ]
+
+
+def _others_md(o: pd.DataFrame, one: str, many: str, limit: int) -> str:
+    """The table of other units scoring as high: at most ``limit`` rows, the best ranks."""
+    from indicators.present.cap import cap_note_md, record_complete, select_top
+    from indicators.present.formatting import fmt_number
+    from indicators.present.tables import escape_md, pipe_table
+
+    def frame(rows: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "Rang": [_rank_txt(r) for r in rows["rank"]],
+                one.capitalize(): [escape_md(x) for x in rows["name"]],
+                "Gemeente": [escape_md(x) for x in rows["gemeente_name"]],
+                "Score": [fmt_number(x, 2) for x in rows["score"]],
+                "Rang (90%-interval)": [
+                    _interval_txt(a, b)
+                    for a, b in zip(rows["rank_lower"], rows["rank_upper"], strict=True)
+                ],
+                "Waarom": [
+                    "score even hoog of hoger" if b == "score" else "rang-interval overlapt"
+                    for b in rows["basis"]
+                ],
+                "Deels in": [escape_md(x) for x in rows["partly_in"]],
+            }
+        )
+
+    caption = (
+        f"{many.capitalize()} buiten de gebiedsaanpakken met een vergelijkbare of hogere "
+        "behoefte-score"
+    )
+    shown = select_top(
+        o, key="unit_code", name="name", by=[("rank", True), ("score", False)], limit=limit
+    )
+    if not shown.capped:
+        return pipe_table(frame(o), align="rllrrll", caption=caption) + "\n"
+    rows = o[o["unit_code"].isin(shown.keys)]
+    short = f"{many} buiten de aanpakken met vergelijkbare score"
+    table = pipe_table(
+        frame(rows), align="rllrrll", caption=f"{caption} (selectie)", name=f"{short} (selectie)"
+    )
+    download = record_complete(frame(o), short)
+    note = cap_note_md(
+        shown,
+        subject="De tabel",
+        things=f"{many} buiten de gebiedsaanpakken die even hoog scoren of niet te onderscheiden zijn",
+        rule=f"met de meeste behoefte (de laagste rangnummers; bij gelijke rang de hoogste score, "
+        f"daarna de naam en de {one}code)",
+        order="op rang",
+        download=download,
+    )
+    return note + "\n\n" + table + "\n"

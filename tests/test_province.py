@@ -18,9 +18,10 @@ from PIL import Image
 from indicators.compute import Results
 from indicators.config import AreaParams, Catalogue, load_catalogue
 from indicators.exceptions import ArgumentError
-from indicators.need import compute_need_index, need_section_md, parse_need_config
+from indicators.need import compute_need_index, parse_need_config
 from indicators.present import downloads
 from indicators.present.cap import MAX_SHOWN, Shown, cap_note_md, select_top, worse_counts
+from indicators.present.need import need_section_md
 from indicators.present.province import comparison_table_md, overview_md, theme_dots
 
 # Three themes of the real catalogue keep the figure tests quick.

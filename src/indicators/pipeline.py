@@ -222,6 +222,11 @@ def compute_step(paths: Paths, survey: bool = True) -> Path:
     compute_trendbreak(results, catalogue, areas, load_trendbreak_config(catalogue=catalogue)).save(
         out
     )
+    # The need index over all wijken, for the province report only: kept beside the
+    # results (not in them, so area reports do not depend on it) and tied to them by key.
+    from indicators.need import build_need_index, need_file, results_key, save_need_index
+
+    save_need_index(build_need_index(obs, units, catalogue), need_file(out), key=results_key(out))
     if survey:
         survey_step(paths)
     return out

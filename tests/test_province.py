@@ -20,7 +20,14 @@ from indicators.config import AreaParams, Catalogue, load_catalogue
 from indicators.exceptions import ArgumentError
 from indicators.need import compute_need_index, parse_need_config
 from indicators.present import downloads
-from indicators.present.cap import MAX_SHOWN, Shown, cap_note_md, select_top, worse_counts
+from indicators.present.cap import (
+    MAX_SHOWN,
+    MAX_SHOWN_CHART,
+    Shown,
+    cap_note_md,
+    select_top,
+    worse_counts,
+)
 from indicators.present.need import need_section_md
 from indicators.present.province import comparison_table_md, overview_md, theme_dots
 
@@ -258,10 +265,20 @@ def test_theme_dots_over_the_cap_draw_the_cap_and_name_the_rule(tmp_path):
     assert f"De grafiek toont {limit} van de {3 * limit} gebiedsgerichte aanpakken;" in md_big
 
 
+def test_the_largest_theme_dot_plot_at_the_cap_fits_an_a4_page(tmp_path):
+    """Scaled to the text width (16 cm), the plot with the most indicators stays under 22 cm."""
+    largest = max(_FULL.themes, key=lambda t: sum(i.theme == t.id for i in _FULL.indicators))
+    res = _results(MAX_SHOWN_CHART + 10)
+    res.areas["name"] = "Synthetisch gebied " + res.areas["area"]  # long names, as at scale
+    theme_dots(res, _FULL, largest.id, "aandachtswijk", tmp_path, "f")
+    width, height = Image.open(tmp_path / f"province-aandachtswijk-{largest.id}.png").size
+    assert 16 * height / width <= 22
+
+
 def test_overview_over_the_cap_writes_complete_downloads_with_every_area(tmp_path, collect):
     limit = 5
     res = _results(2 * limit + 3)
-    md = overview_md(res, CATALOGUE, HEADLINE, tmp_path, "f", limit=limit)
+    md = overview_md(res, CATALOGUE, HEADLINE, tmp_path, "f", limit=limit, chart_limit=limit)
     full = collect / "03-volledig-laatste-waarden-per-thema-gebiedsgerichte-aanpakken.csv"
     rows = _csv(full)
     assert rows[0] == ["Thema", "Indicator", "Gebied", "Jaar", "Waarde", "95%-BI ondergrens",
@@ -276,7 +293,9 @@ def test_overview_below_the_cap_is_unchanged_by_the_cap(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     capped = overview_md(res, CATALOGUE, HEADLINE, tmp_path / "a", "f")
-    free = overview_md(res, CATALOGUE, HEADLINE, tmp_path / "b", "f", limit=10**6)
+    free = overview_md(
+        res, CATALOGUE, HEADLINE, tmp_path / "b", "f", limit=10**6, chart_limit=10**6
+    )
     assert capped == free
     for png in (tmp_path / "a").glob("*.png"):
         assert png.read_bytes() == (tmp_path / "b" / png.name).read_bytes()

@@ -1,10 +1,11 @@
-"""At most :data:`MAX_SHOWN` areas per chart or table of the province report (issue 7).
+"""At most :data:`MAX_SHOWN` areas per table, :data:`MAX_SHOWN_CHART` per chart of the province report.
 
 The province report sets all area approaches side by side. With a few dozen
 approaches every chart and table can list all of them; with national-shape data
 (1,500 approaches of a kind) a table of every area is unreadable and the figures
-alone were 100 MB. Each capped chart or table therefore shows at most
-:data:`MAX_SHOWN` rows, chosen by a rule that serves the report's question
+alone were 100 MB (issue 7). Each capped table therefore shows at most
+:data:`MAX_SHOWN` rows and each capped chart :data:`MAX_SHOWN_CHART`, chosen by a
+rule that serves the report's question
 (*where is the need greatest?*) and stated in the Dutch text next to it; the
 complete table is an extra download whose name starts with ``volledig``.
 
@@ -36,6 +37,7 @@ from indicators.present.tables import escape_md
 __all__ = [
     "COMPLETE_PREFIX",
     "MAX_SHOWN",
+    "MAX_SHOWN_CHART",
     "Shown",
     "cap_note_md",
     "record_complete",
@@ -44,11 +46,16 @@ __all__ = [
     "worse_counts",
 ]
 
-#: Rows (areas or wijken) one chart or table of the province report shows at most,
-#: per kind of area approach. 40 rows fit one A4 page as a table and keep a dot plot
-#: of one theme readable (about 8 inches tall); the demo's 8 aandachtswijken and 12
-#: village approaches stay far below it.
+#: Rows (areas or wijken) a table of the province report shows at most, per kind of
+#: area approach. 40 rows of a table fill three to four A4 pages; the demo's 8
+#: aandachtswijken and 12 village approaches stay far below it.
 MAX_SHOWN = 40
+
+#: Areas a dot plot of the province report shows at most. A theme's plot has one
+#: panel per indicator, three panels a row, and each row of panels lists every area
+#: shown: the largest theme (7 indicators, 3 rows of panels) still fits one A4 page
+#: with 15 areas (about 11 inches tall before scaling), not with 20 or 40.
+MAX_SHOWN_CHART = 15
 
 #: Name prefix of the download that holds a capped table in full.
 COMPLETE_PREFIX = "Volledig"

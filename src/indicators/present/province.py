@@ -16,7 +16,13 @@ import pandas as pd
 from indicators.config import Catalogue
 from indicators.present import charts
 from indicators.present.area import BENCH_SYMBOL, _dec
-from indicators.present.cap import MAX_SHOWN, cap_note_md, record_complete, select_most_worse
+from indicators.present.cap import (
+    MAX_SHOWN,
+    MAX_SHOWN_CHART,
+    cap_note_md,
+    record_complete,
+    select_most_worse,
+)
 from indicators.present.formatting import fmt_number
 from indicators.present.tables import escape_md, md_attr, pipe_table
 
@@ -209,7 +215,7 @@ def theme_dots(
     fig_dir: Path,
     rel: str,
     *,
-    limit: int = MAX_SHOWN,
+    limit: int = MAX_SHOWN_CHART,
     download: Path | None = None,
 ) -> str:
     """Small multiples for one theme: each area's latest value with its 95% CI.
@@ -354,13 +360,14 @@ def overview_md(
     rel: str,
     *,
     limit: int = MAX_SHOWN,
+    chart_limit: int = MAX_SHOWN_CHART,
 ) -> str:
     """The side-by-side chapter: comparison tables and small multiples per theme.
 
-    Every table and chart shows at most ``limit`` areas of a kind
-    (:mod:`indicators.present.cap`); when a kind has more, the complete tables
-    are extra downloads (``Volledig: ...``) and the text says which areas are
-    shown and why.
+    Every table shows at most ``limit`` areas of a kind and every dot plot
+    ``chart_limit`` (:mod:`indicators.present.cap`); when a kind has more, the
+    complete tables are extra downloads (``Volledig: ...``) and the text says
+    which areas are shown and why.
     """
     parts = []
     for kind in ("aandachtswijk", "dorpsaanpak"):
@@ -376,14 +383,14 @@ def overview_md(
     parts.append("## Per thema: de gebiedsgerichte aanpakken\n")
     kind = "aandachtswijk"
     download = None
-    if int((results.areas["kind"] == kind).sum()) > limit:
+    if int((results.areas["kind"] == kind).sum()) > chart_limit:
         download = record_complete(
             theme_values_frame(results, catalogue, kind),
             f"laatste waarden per thema, {KIND_LABELS[kind]}",
         )
     for t in catalogue.themes:
         md = theme_dots(
-            results, catalogue, t.id, kind, fig_dir, rel, limit=limit, download=download
+            results, catalogue, t.id, kind, fig_dir, rel, limit=chart_limit, download=download
         )
         if md:
             parts.append(md.replace("## ", "### ", 1))

@@ -424,3 +424,18 @@ def test_need_names_of_approaches_without_a_whole_wijk_are_counted_over_the_cap(
     full = collect / "03-volledig-gebiedsaanpakken-zonder-hele-wijk.csv"
     assert len(_csv(full)) == 1 + len(small)
     assert f"](downloads/{full.name})" in md
+
+
+def test_downloads_list_says_what_the_complete_files_are(tmp_path, collect):
+    from indicators.present.area import downloads_md
+
+    comparison_table_md(_results(MAX_SHOWN + 1), CATALOGUE, HEADLINE, "aandachtswijk")
+    md = downloads_md(sorted(collect.iterdir()), "downloads")
+    assert md.startswith(
+        "Tabellen en grafieken met veel gebieden tonen in het rapport een selectie"
+    )
+    assert (
+        "02-volledig-gebiedsgerichte-aanpakken-naast-elkaar.csv): volledige tabel (alle rijen) "
+        "bij een ingekorte tabel of grafiek: gebiedsgerichte aanpakken naast elkaar" in md
+    )
+    assert "selectie" not in downloads_md([collect / "x.xlsx"], "downloads")

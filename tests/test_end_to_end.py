@@ -141,6 +141,12 @@ def test_province_report_puts_the_areas_side_by_side(built):
     assert fmt_number(value, 1) in html
     index = (paths.output_dir / "index.html").read_text(encoding="utf-8")
     assert 'href="provincie/index.html"' in index
+    # The build computed the need index for the province report, tied to these results
+    # (the notebook did not have to read every observation again).
+    from indicators.need import load_need_index, need_file, results_key
+
+    results = paths.build_dir / "compute"
+    assert load_need_index(need_file(results), key=results_key(results)) is not None
 
 
 def test_two_builds_of_the_same_inputs_are_byte_identical(built, tmp_path):

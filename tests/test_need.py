@@ -12,13 +12,14 @@ from numpy.testing import assert_allclose
 from indicators.config import AreaParams, Catalogue, Indicator, Theme, load_catalogue
 from indicators.exceptions import ArgumentError, InputError
 from indicators.need import (
+    build_need_index,
     compute_need_index,
     load_need_config,
-    need_section_md,
     parse_need_config,
     selected_area_ranks,
     unit_values,
 )
+from indicators.present.need import need_section_md
 from indicators.stats import wilson_ci
 
 THEMES = [
@@ -430,3 +431,102 @@ def test_demo_data_aandachtswijken_rank_high(root, level):
     best = sel.areas.set_index("area")["best_rank"]
     assert best["heerlen-noord"] <= 5 and best["kerkrade-oost"] <= 5
     assert res.table["rank"].notna().sum() == res.meta["n_ranked"] == len(res.table)
+
+
+# ------------------------------------------------------------------ in the build (issue 7)
+
+
+def test_build_need_index_is_compute_need_index_of_the_unit_values():
+    cat = _catalogue()
+    obs = _obs(
+        [
+            ("NL01", "i1", 2024, 1000, 10000, None, None),
+            ("WK091701", "i1", 2024, 30, 100, None, None),
+            ("WK091702", "i1", 2024, 10, 100, None, None),
+            ("WK091703", "i1", 2024, 40, 100, None, None),
+        ]
+    )
+    config = _config(
+        themes={"veiligheid": 1.0},
+        indicators=[{"id": "i1", "weight": 1, "direction": "higher_is_worse"}],
+    )
+    got = build_need_index(obs, _units(), cat, config=config, n_boot=30)
+    want = compute_need_index(unit_values(obs, _units(), cat), config, n_boot=30, units=_units())
+    pd.testing.assert_frame_equal(got.table, want.table)
+    assert got.geography is not None
+
+
+def test_build_need_index_without_enough_wijken_is_unavailable_with_a_dutch_reason():
+    units = _units()
+    units = units[~units["unit_code"].isin(["WK091702", "WK091703", "BU09170201", "BU09170301"])]
+    obs = _obs([("NL01", "i1", 2024, 1000, 10000, None, None),
+                ("WK091701", "i1", 2024, 30, 100, None, None)])  # fmt: skip
+    res = build_need_index(obs, units, _catalogue(), config=_config(), n_boot=0)
+    assert res.meta["unavailable"] == (
+        "er zijn te weinig wijken met cijfers, of geen indicator heeft een referentiejaar en "
+        "spreiding tussen de wijken"
+    )
+    assert "at least 2 units" in res.meta["error"]
+    assert res.geography is units
+
+
+def test_saved_need_index_loads_only_for_its_key(tmp_path):
+    from indicators.need import load_need_index, save_need_index
+
+    res = compute_need_index(_values(SIMPLE), _config(), n_boot=10, units=_units())
+    path = save_need_index(res, tmp_path / "cache" / "need.pkl", key="abc")
+    back = load_need_index(path, key="abc")
+    pd.testing.assert_frame_equal(back.table, res.table)
+    assert back.meta == res.meta
+    assert load_need_index(path, key="other") is None
+    assert load_need_index(tmp_path / "absent.pkl", key="abc") is None
+    path.write_bytes(b"not a pickle")
+    assert load_need_index(path, key="abc") is None
+
+
+@pytest.mark.integration
+def test_need_step_keeps_the_need_index_of_its_results_outside_them(tmp_path, root):
+    from indicators.cache import code_closure, compute_code_roots, result_files
+    from indicators.need import load_need_index, need_file, results_key
+    from indicators.pipeline import Paths, compute_step, load_inputs, need_step
+
+    paths = Paths.default(build_dir=tmp_path / "build")
+    out = compute_step(paths, survey=False)
+    assert not need_file(out).exists()  # the compute step does not make it (issue 7)
+    path, made = need_step(paths)
+    assert made and path == need_file(out)
+    assert not any("need" in r for r in result_files(out))  # not an input of area reports
+    saved = load_need_index(path, key=results_key(out))
+    cat, _, units, obs = load_inputs(paths)
+    pd.testing.assert_frame_equal(saved.table, build_need_index(obs, units, cat).table)
+    assert need_step(paths) == (path, False)  # up to date for the same results
+    assert need_step(paths, force=True) == (path, True)
+    # The compute step runs neither the need index nor presentation code, so a chart
+    # change does not rerun it.
+    closure = code_closure(compute_code_roots(), stop=frozenset())
+    assert not {"indicators.present.need", "indicators.present.cap"} & set(closure)
+
+
+def test_saved_need_key_is_read_without_the_index(tmp_path):
+    from indicators.need import save_need_index, saved_need_key
+
+    res = compute_need_index(_values(SIMPLE), _config(), n_boot=10, units=_units())
+    path = save_need_index(res, tmp_path / "need.pkl", key="k1")
+    assert saved_need_key(path) == "k1"
+    assert saved_need_key(tmp_path / "absent.pkl") is None
+
+
+@pytest.mark.integration
+def test_only_builds_with_the_province_report_compute_the_need_index(tmp_path):
+    from indicators import cache
+    from indicators.need import need_file
+    from indicators.pipeline import Paths
+
+    paths = Paths.default(build_dir=tmp_path / "build", output_dir=tmp_path / "out")
+    r = cache.build(["neer"], paths=paths, engine="builtin", jobs=1, province=False)
+    assert not r.failed, [o.error for o in r.failed]
+    assert not need_file(paths.build_dir / "compute").exists()
+    assert not any(s.id == "need" for s in r.steps)
+    dry = cache.build(["neer"], paths=paths, engine="builtin", province=True, dry_run=True)
+    assert "need index: provincie is rebuilt" in dry.lines()
+    assert not need_file(paths.build_dir / "compute").exists()  # a dry run computes nothing

@@ -184,6 +184,7 @@ def test_intro_states_the_population_from_the_latest_count():
 def test_need_index_without_wijken_or_nederland_says_why(tmp_path):
     """Gemeente-level real data: no wijken and no NL01, so no index, and the section says so."""
     from indicators import need
+    from indicators.present.need import need_section_md
 
     units = pd.DataFrame(
         {
@@ -203,5 +204,5 @@ def test_need_index_without_wijken_or_nederland_says_why(tmp_path):
     assert vals.empty and "geen wijken" in vals.attrs["unavailable"]
     assert "geen cijfers voor Nederland" in vals.attrs["unavailable"]
     res = need.compute_need_index(vals, need.load_need_config(catalogue=CATALOGUE), units=units)
-    md = need.need_section_md(res, [], tmp_path, "f", units=units)
+    md = need_section_md(res, [], tmp_path, "f", units=units)
     assert "De behoefte-index is niet berekend" in md and "geen wijken" in md

@@ -982,6 +982,7 @@ def build(
         AreaOutcome,
         Paths,
         area_spec,
+        need_step,
         province_spec,
         run_compute,
         select,
@@ -1064,10 +1065,26 @@ def build(
             by_key[spec.key] = (spec, st)
 
         if dry_run:
+            prov = by_key.get(PROVINCE_KEY, (None, None))[1]
+            if prov is not None and prov.stale:
+                need = Step(id="need", name="need index", inputs={})
+                need.reasons = ["provincie is rebuilt"]
+                steps.insert(steps.index(prov), need)
             steps.append(_index_dry(inp, steps, manifest))
             return BuildResult(steps, [], True, time.perf_counter() - t0, peak_rss_mb()[0])
 
         from indicators.distributed import ReportTask, run_reports
+
+        # The need index over all wijken, for the province report only (a one-area
+        # rebuild does not pay for it): recomputed whenever that report is rebuilt.
+        prov_step = by_key.get(PROVINCE_KEY, (None, None))[1]
+        if prov_step is not None and prov_step.stale:
+            tn = time.perf_counter()
+            need_path, _ = need_step(paths, results_dir, force=True)
+            ns = Step(id="need", name="need index", inputs={}, outputs=[need_path])
+            ns.reasons = ["provincie is rebuilt"]
+            steps.insert(steps.index(prov_step), ns)
+            manifest.record(ns, [need_path], time.perf_counter() - tn)
 
         # The province reads all results; an area its own slice, written just before
         # its task is sent (run_reports' ``prepare``), so few slices exist at a time.

@@ -61,7 +61,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -72,16 +72,20 @@ from scipy import stats as sps
 
 from indicators.compute import CONFIDENCE, add_statistics, aggregate, membership
 from indicators.config import AreaParams, Catalogue, project_root, read_yaml
-from indicators.exceptions import ArgumentError, InputError
+from indicators.exceptions import ArgumentError, IndicatorsError, InputError
 
 __all__ = [
     "NeedConfig",
     "NeedIndexResult",
     "SelectedAreaRanks",
+    "build_need_index",
     "compute_need_index",
     "load_need_config",
-    "need_section_md",
+    "load_need_index",
+    "need_file",
     "parse_need_config",
+    "results_key",
+    "save_need_index",
     "selected_area_ranks",
     "unit_values",
 ]
@@ -796,7 +800,7 @@ def selected_area_ranks(
     level = result.level
     tbl = result.table
     empty_members = pd.DataFrame(columns=["area", "area_name", "kind", *tbl.columns])
-    rows, touched_rows, summary = [], [], []
+    rows, touched_rows = [], []
     if geo is None:
         if level != "buurt":
             raise ArgumentError(
@@ -833,20 +837,21 @@ def selected_area_ranks(
         members = members.reset_index(drop=True)
     else:
         members = empty_members
-    for a in sel:
-        m = members[members["area"] == a.slug]
-        summary.append(
-            {
-                "area": a.slug,
-                "area_name": a.name,
-                "kind": a.kind,
-                "n_units": len(m),
-                "n_touched": int((touched["area"] == a.slug).sum()),
-                "best_rank": m["rank"].min() if len(m) else np.nan,
-            }
-        )
-    area_tbl = pd.DataFrame(
-        summary, columns=["area", "area_name", "kind", "n_units", "n_touched", "best_rank"]
+    # One groupby instead of a filter per area (quadratic at 3,000 areas).
+    per_area = pd.DataFrame(
+        {
+            "area": [a.slug for a in sel],
+            "area_name": [a.name for a in sel],
+            "kind": [a.kind for a in sel],
+        }
+    )
+    n_units = members.groupby("area").size()
+    n_touched = touched.groupby("area").size()
+    best_rank = pd.to_numeric(members["rank"], errors="coerce").groupby(members["area"]).min()
+    area_tbl = per_area.assign(
+        n_units=per_area["area"].map(n_units).fillna(0).astype(int),
+        n_touched=per_area["area"].map(n_touched).fillna(0).astype(int),
+        best_rank=per_area["area"].map(best_rank).astype(float),
     )
 
     kinds = set(reference_kinds)
@@ -877,371 +882,127 @@ def selected_area_ranks(
     return SelectedAreaRanks(members=members, areas=area_tbl, others=others, reference=reference)
 
 
-# ----------------------------------------------------------------- report fragment
+# ----------------------------------------------------------------- in the build
 
 
-def _rank_txt(r: float) -> str:
-    return "." if pd.isna(r) else str(int(r))
+NEED_FILE = "need.pkl"
+NO_INDEX_NL = (
+    "er zijn te weinig {many} met cijfers, of geen indicator heeft een referentiejaar en "
+    "spreiding tussen de {many}"
+)
 
 
-def _interval_txt(lo: float, hi: float) -> str:
-    return "." if pd.isna(lo) or pd.isna(hi) else f"{int(lo)}–{int(hi)}"
-
-
-def _join_nl(items: list[str]) -> str:
-    """Dutch enumeration: ``a, b en c``.
-
-    >>> _join_nl(["a", "b", "c"])
-    'a, b en c'
-    """
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " en " + items[-1]
-
-
-def _pct(x: float) -> str:
-    from indicators.present.formatting import fmt_number
-
-    return "." if pd.isna(x) else f"{fmt_number(100 * x, 0)}%"
-
-
-def rank_chart(
-    result: NeedIndexResult,
-    sel: SelectedAreaRanks,
-    path: Path,
+def build_need_index(
+    obs: pd.DataFrame,
+    units: pd.DataFrame,
+    catalogue: Catalogue,
     *,
-    top: int = 30,
-):
-    """Dot (rank) and line (90% rank interval) for the ``top`` ranked units.
+    level: Level = "wijk",
+    config: NeedConfig | None = None,
+    n_boot: int = 500,
+    seed: int = DEFAULT_SEED,
+) -> NeedIndexResult:
+    """The need index of the build: :func:`unit_values` then :func:`compute_need_index`.
 
-    Units of aandachtswijken are drawn as vermilion squares, of village
-    approaches as blue diamonds, all others as black circles: shape *and*
-    colour, so the chart reads in black and white.
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-
-    from indicators.present.charts import RC, Chart, save
-    from indicators.present.formatting import fmt_number
-
-    one, many = LEVEL_WORDS.get(result.level, ("eenheid", "eenheden"))
-    t = result.table[result.table["rank"].notna()].head(top).iloc[::-1]
-    kind_of = (
-        sel.members.drop_duplicates("unit_code").set_index("unit_code")["kind"]
-        if len(sel.members)
-        else pd.Series(dtype=object)
-    )
-    styles = {
-        "aandachtswijk": ("s", "#D55E00", "aandachtswijk"),
-        "dorpsaanpak": ("D", "#0072B2", "dorpsaanpak"),
-        None: ("o", "#000000", "overige " + many),
-    }
-    labels = [
-        # "$" would start matplotlib mathtext in data text.
-        (f"{n} ({g})" if isinstance(g, str) and g else str(n)).replace("$", r"\$")
-        for n, g in zip(
-            t.get("name", t["unit_code"]),
-            t.get("gemeente_name", pd.Series("", index=t.index)),
-            strict=True,
-        )
-    ]
-    with plt.rc_context(RC):
-        fig, ax = plt.subplots(figsize=(6.6, 0.2 * len(t) + 1.1))
-        y = np.arange(len(t))
-        used = set()
-        for yi, row in zip(y, t.itertuples(), strict=True):
-            kind = kind_of.get(row.unit_code)
-            m, c, _ = styles.get(kind, styles[None])
-            used.add(kind if kind in styles else None)
-            if pd.notna(row.rank_lower):
-                ax.plot([row.rank_lower, row.rank_upper], [yi, yi], color=c, linewidth=1.2)
-            ax.plot(row.rank, yi, marker=m, color=c, markersize=5, linestyle="", zorder=3)
-        ax.set_yticks(y, labels, fontsize=7)
-        ax.set_xlabel(f"Rang (1 = hoogste behoefte-score van alle {many})")
-        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _p: fmt_number(v, 0)))
-        ax.set_xlim(0.5, None)
-        ax.grid(axis="x", color="#eeeeee")
-        ax.grid(axis="y", visible=False)
-        handles = [
-            Line2D(
-                [], [], marker=styles[k][0], color=styles[k][1], linestyle="", label=styles[k][2]
-            )
-            for k in ("aandachtswijk", "dorpsaanpak", None)
-            if k in used
-        ]
-        handles.append(
-            Line2D([], [], color="#555555", linewidth=1.2, label="90%-interval van de rang")
-        )
-        fig.tight_layout()
-        fig.legend(
-            handles=handles, loc="lower center", ncol=len(handles), fontsize=7,
-            bbox_to_anchor=(0.5, 0.0),
-        )  # fmt: skip
-        fig.subplots_adjust(bottom=max(0.06, 0.7 / fig.get_figheight() + 0.02))
-        save(fig, Path(path))
-    first = result.table.iloc[0]
-    in_top = [
-        f"{n} (rang {_rank_txt(r)})"
-        for n, r, u in zip(t["name"], t["rank"], t["unit_code"], strict=True)
-        if u in kind_of.index
-    ][::-1]
-    alt = (
-        f"Rang met 90%-interval van de {len(t)} {many} met de hoogste behoefte-score. "
-        f"Nummer 1 is {first.get('name', first['unit_code'])}, rang-interval "
-        f"{_interval_txt(first['rank_lower'], first['rank_upper'])}. "
-        + (
-            f"{many.capitalize()} in een gebiedsaanpak in deze top: {', '.join(in_top)}."
-            if in_top
-            else f"Geen van deze {many} ligt geheel in een gebiedsaanpak."
-        )
-    )
-    caption = f"Behoefte-index: rang en 90%-interval van de {len(t)} hoogst scorende {many}"
-    return Chart(path=Path(path), caption=caption, alt=alt)
-
-
-def need_section_md(
-    result: NeedIndexResult,
-    areas: Iterable[AreaParams],
-    fig_dir: Path,
-    rel: str,
-    *,
-    units: pd.DataFrame | None = None,
-    top: int = 20,
-    chart_top: int = 30,
-) -> str:
-    """Markdown section (Dutch) on the need index, with tables and a rank chart.
+    Runs in the build process before the province report
+    (:func:`indicators.pipeline.need_step`), from the validated observations
+    the compute step keeps; the province report then only loads the result
+    (:func:`load_need_index`) instead of reading every observation again (at
+    3,000 areas that took 80 s and 5 GB in the report). Data that cannot carry an index (fewer than
+    two units, no indicator with spread) give an *unavailable* result whose
+    Dutch reason the report prints, instead of failing the compute step.
 
     Parameters
     ----------
-    result : NeedIndexResult
-    areas : iterable of AreaParams
-    fig_dir : Path
-        Directory to write the figure to.
-    rel : str
-        Path of ``fig_dir`` relative to the document (used in the image link).
-    units : DataFrame, optional
-        Unit list for mapping areas to wijken (default ``result.geography``).
-    top, chart_top : int
-        Rows in the top table and units in the chart.
-
-    Returns
-    -------
-    str
-        Markdown with level-2 headings, pipe tables and one figure
-        ``{#fig-need-ranks-<level>}``; all data strings pass through
-        :func:`~indicators.present.tables.escape_md`.
+    obs, units : DataFrame
+        Validated observations and units (:mod:`indicators.sources`).
+    catalogue : Catalogue
+    level : {"wijk", "buurt"}
+    config : NeedConfig, optional
+        Default :func:`load_need_config` with ``catalogue``.
+    n_boot, seed : int
+        See :func:`compute_need_index`.
     """
-    from indicators.present.formatting import fmt_number
-    from indicators.present.tables import escape_md, md_attr, pipe_table
+    config = config or load_need_config(catalogue=catalogue)
+    values = unit_values(obs, units, catalogue, level=level)
+    try:
+        result = compute_need_index(values, config, n_boot=n_boot, seed=seed, units=units)
+    except ArgumentError as exc:
+        result = unavailable_result(NO_INDEX_NL.format(many=LEVEL_WORDS[level][1]), level)
+        result.meta["error"] = str(exc)
+    # The report also takes the unit list from here (names for the tile map), so an
+    # unavailable index carries it too.
+    return result if result.geography is not None else replace(result, geography=units)
 
-    if result.meta.get("unavailable"):
-        many = LEVEL_WORDS.get(result.level, ("eenheid", "eenheden"))[1]
-        return (
-            f"## Behoefte-index: alle {many} van Limburg vergeleken\n\n"
-            f"De behoefte-index is niet berekend: {escape_md(result.meta['unavailable'])}. "
-            f"De index vergelijkt {many} met Nederland en heeft daarvoor cijfers per "
-            f"{LEVEL_WORDS.get(result.level, ('eenheid',))[0]} en voor Nederland nodig.\n"
-        )
-    areas = list(areas)
-    sel = selected_area_ranks(result, areas, units)
-    one, many = LEVEL_WORDS.get(result.level, ("eenheid", "eenheden"))
-    One, Many = one.capitalize(), many.capitalize()
-    meta = result.meta
-    tbl = result.table
-    used = result.indicators[result.indicators["status"] == "used"]
-    dropped = result.indicators[result.indicators["status"] != "used"]
-    n_unranked = int(tbl["rank"].isna().sum())
-    tw = meta.get("theme_weights", {})
-    core = [t for t, x in tw.items() if x == max(tw.values())] if tw else []
-    labels = meta.get("theme_labels", {})
-    area_of = (
-        sel.members.groupby("unit_code")["area_name"].agg(lambda s: ", ".join(sorted(set(s))))
-        if len(sel.members)
-        else pd.Series(dtype=object)
-    )
 
-    if n_unranked == 0:
-        unranked_txt = f"dat geldt hier voor geen enkele {one}"
-    else:
-        nm = tbl.loc[tbl["rank"].isna(), "name"] if "name" in tbl else tbl["unit_code"]
-        unranked_txt = f"dat geldt hier voor {n_unranked} {one if n_unranked == 1 else many}" + (
-            f" ({_join_nl([escape_md(x) for x in nm])})" if n_unranked <= 10 else ""
-        )
-    parts = [f"## Behoefte-index: alle {many} van Limburg vergeleken\n"]
-    years = sorted({int(p) for p in used["period"].dropna()})
-    yrs = f"{years[0]}–{years[-1]}" if len(years) > 1 else (str(years[0]) if years else ".")
-    method = (
-        f"Deze index vergelijkt alle {meta['n_units']} {many} op {len(used)} indicatoren uit "
-        f"{used['theme'].nunique()} thema's. Per indicator is het laatste jaar gebruikt waarvoor "
-        f"voor Nederland en voor de meeste {many} cijfers zijn ({yrs}). Elke waarde is omgerekend "
-        f"naar een z-score: het verschil met Nederland, gedeeld door de spreiding tussen de "
-        f"{many}, en zo gedraaid dat een hogere score altijd meer behoefte betekent"
-        + (f" (afgekapt op ±{fmt_number(meta['z_cap'], 0)})" if meta.get("z_cap") else "")
-        + ". De index is het gewogen gemiddelde van die z-scores. Score 0 is het Nederlandse "
-        "niveau; score 1 betekent gemiddeld één standaardafwijking ongunstiger dan Nederland.\n\n"
-        + (
-            f"De thema's {_join_nl([escape_md(labels.get(t, t).lower()) for t in core])} "
-            "wegen even zwaar; "
-            "de overige thema's wegen minder (zie `data/catalogue/need_index.yml`). "
-            if core and len(core) < len(tw)
-            else ""
-        )
-        + f"Ontbreken cijfers, dan telt het gemiddelde over de beschikbare indicatoren; de kolom "
-        f"*Dekking* toont welk deel van het gewicht beschikbaar was. {Many} met minder dan "
-        f"{_pct(meta['min_coverage'])} dekking krijgen geen rang; {unranked_txt}.\n\n"
-        f"Cijfers van een {one} zijn schattingen met onzekerheid. Daarom is de rangorde "
-        f"{meta['n_boot']} keer opnieuw berekend met waarden getrokken uit hun "
-        f"betrouwbaarheidsintervallen. Het {_pct(meta['rank_interval'])}-interval van de rang "
-        f"laat zien tussen welke rangen een {one} plausibel ligt: overlappen de intervallen van "
-        f"twee {many}, dan zijn ze op deze cijfers niet betrouwbaar te onderscheiden. De methode "
-        "volgt het OECD/JRC-handboek voor samengestelde indicatoren (2008)."
-    )
-    if result.level == "buurt":
-        method += (
-            " Indicatoren die alleen per wijk bestaan (onderwijs, werkloosheid, schulden), "
-            "krijgen voor een buurt de waarde van haar wijk."
-        )
-    if len(dropped):
-        method += " Niet gebruikt: " + ", ".join(
-            f"{escape_md(r.label)} ({escape_md(r.status)})" for r in dropped.itertuples()
-        )
-        method += "."
-    parts.append(method + "\n")
+def need_file(results_dir: Path) -> Path:
+    """Where the build keeps the need index: the build's cache, next to ``results_dir``.
 
-    # Top table.
-    parts.append(f"## De {top} {many} met de hoogste score\n")
-    t = tbl[tbl["rank"].notna()].head(top)
-    top_tbl = pd.DataFrame(
-        {
-            "Rang": [_rank_txt(r) for r in t["rank"]],
-            One: [escape_md(x) for x in t["name"]],
-            "Gemeente": [escape_md(x) for x in t["gemeente_name"]],
-            "Score": [fmt_number(x, 2) for x in t["score"]],
-            "Rang (90%-interval)": [
-                _interval_txt(a, b) for a, b in zip(t["rank_lower"], t["rank_upper"], strict=True)
-            ],
-            "Dekking": [_pct(x) for x in t["coverage"]],
-            "Gebiedsaanpak": [escape_md(area_of.get(u, "")) for u in t["unit_code"]],
-        }
-    )
-    parts.append(
-        pipe_table(
-            top_tbl,
-            align="rllrrrl",
-            caption=f"Behoefte-index: de {len(t)} {many} met de hoogste score",
-        )
-        + "\n"
-    )
+    Not inside ``results_dir``: every file there is an input of every area
+    report (:class:`indicators.cache.ResultsIndex`), and the index changes with
+    any buurt; only the province report reads it.
+    """
+    return Path(results_dir).parent / "cache" / NEED_FILE
 
-    # Chart.
-    fname = f"need_ranks_{result.level}.png"
-    chart = rank_chart(result, sel, Path(fig_dir) / fname, top=chart_top)
-    parts.append(
-        f"![{escape_md(chart.caption)}]({rel}/{fname})"
-        f'{{#fig-need-ranks-{result.level} fig-alt="{md_attr(chart.alt)}"}}\n'
-    )
 
-    # Sensitivity.
-    parts.append("## Gevoeligheid voor de gewichten\n")
-    parts.append(
-        f"De gewichten zijn een keuze. Daarom is de index ook berekend met gelijke gewichten "
-        f"voor alle indicatoren, telkens zonder één thema, en met "
-        f"{meta.get('n_dirichlet', 0)} willekeurige verdelingen van de themagewichten "
-        f"({meta['n_scenarios']} scenario's in totaal). De laatste twee kolommen geven het "
-        f"aandeel van die scenario's waarin de {one} in de top {meta['top_n']} staat, en in de "
-        f"top {_pct(meta['top_share'])} (de eerste {meta['top_pct_n']} {many}).\n"
-    )
-    sens = pd.DataFrame(
-        {
-            "Rang": [_rank_txt(r) for r in t["rank"]],
-            One: [escape_md(x) for x in t["name"]],
-            "Gelijke gewichten": [_rank_txt(r) for r in t["rank_equal"]],
-            "Zonder één thema": [
-                _interval_txt(a, b)
-                for a, b in zip(t["rank_loto_best"], t["rank_loto_worst"], strict=True)
-            ],
-            f"In top {meta['top_n']}": [_pct(x) for x in t["share_top_n"]],
-            f"In top {_pct(meta['top_share'])}": [_pct(x) for x in t["share_top_pct"]],
-        }
-    )
-    parts.append(
-        pipe_table(
-            sens,
-            align="rlrrrr",
-            caption="Rang van de hoogst scorende " + many + " onder andere gewichten",
-        )  # fmt: skip
-        + "\n"
-    )
+def results_key(results_dir: Path) -> str:
+    """The key that ties a saved need index to one compute run: sha256 of its ``meta.json``.
 
-    # Selected areas.
-    parts.append("## De gebiedsaanpakken in de index\n")
-    m = sel.members
-    if len(m):
-        mt = pd.DataFrame(
-            {
-                "Gebiedsaanpak": [escape_md(x) for x in m["area_name"]],
-                "Soort": [escape_md(KIND_NL.get(x, x)) for x in m["kind"]],
-                One: [escape_md(x) for x in m["name"]],
-                "Rang": [_rank_txt(r) for r in m["rank"]],
-                "Rang (90%-interval)": [
-                    _interval_txt(a, b)
-                    for a, b in zip(m["rank_lower"], m["rank_upper"], strict=True)
-                ],
-                "Score": [fmt_number(x, 2) for x in m["score"]],
-            }
-        )
-        parts.append(
-            pipe_table(mt, align="lllrrr", caption=f"{Many} die geheel in een gebiedsaanpak liggen")
-            + "\n"
-        )
-    none = sel.areas[sel.areas["n_units"] == 0]
-    if len(none):
-        parts.append(
-            f"Geen {one} ligt geheel binnen: "
-            + ", ".join(escape_md(x) for x in none["area_name"])
-            + f". Deze gebieden zijn kleiner dan een {one} en staan daarom niet in de tabel.\n"
-        )
+    ``meta.json`` holds the checksums of every input, the package version and
+    the git commit, and each compute run writes it together with the index.
+    """
+    import hashlib
 
-    # Others as high or higher.
-    parts.append(f"## Andere {many} die even hoog of hoger scoren\n")
-    ref = sel.reference
-    if ref is None:
-        parts.append("Er is geen aandachtswijk met een rang om mee te vergelijken.\n")
-    else:
-        o = sel.others
-        n_score = int((o["basis"] == "score").sum())
-        n_int = int((o["basis"] == "interval").sum())
-        parts.append(
-            f"Vergelijkingspunt is de laagst scorende {one} van de aandachtswijken: "
-            f"{escape_md(ref['name'])} ({escape_md(ref['area_name'])}, score "
-            f"{fmt_number(ref['score'], 2)}, rang {_rank_txt(ref['rank'])}). "
-            f"{n_score} {many} buiten de gebiedsaanpakken scoren even hoog of hoger; nog "
-            f"{n_int} scoren lager, maar hun rang-interval overlapt met dat van "
-            f"{escape_md(ref['name'])}, zodat het verschil niet betrouwbaar is.\n"
-        )
-        if len(o):
-            ot = pd.DataFrame(
-                {
-                    "Rang": [_rank_txt(r) for r in o["rank"]],
-                    One: [escape_md(x) for x in o["name"]],
-                    "Gemeente": [escape_md(x) for x in o["gemeente_name"]],
-                    "Score": [fmt_number(x, 2) for x in o["score"]],
-                    "Rang (90%-interval)": [
-                        _interval_txt(a, b)
-                        for a, b in zip(o["rank_lower"], o["rank_upper"], strict=True)
-                    ],
-                    "Waarom": [
-                        "score even hoog of hoger" if b == "score" else "rang-interval overlapt"
-                        for b in o["basis"]
-                    ],
-                    "Deels in": [escape_md(x) for x in o["partly_in"]],
-                }
-            )
-            parts.append(
-                pipe_table(
-                    ot,
-                    align="rllrrll",
-                    caption=f"{Many} buiten de gebiedsaanpakken met een vergelijkbare of "
-                    "hogere behoefte-score",
-                )
-                + "\n"
-            )
-    return "\n".join(parts)
+    return hashlib.sha256((Path(results_dir) / "meta.json").read_bytes()).hexdigest()
+
+
+def save_need_index(result: NeedIndexResult, path: Path, *, key: str) -> Path:
+    """Write ``result`` with the ``key`` of the results it belongs to (atomic replace).
+
+    ``key`` ties the file to one compute run (:func:`load_need_index` returns
+    None for another key), so a report never combines the need index of
+    other data with its results. A pickle, as the survey results: exact
+    floats and dtypes, no schema to keep in step. The key is written first,
+    so :func:`saved_need_key` reads it without loading the index.
+    """
+    import os
+    import pickle
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        pickle.dump({"key": key}, fh, protocol=5)
+        pickle.dump({"result": result}, fh, protocol=5)
+    os.replace(tmp, path)
+    return path
+
+
+def saved_need_key(path: Path) -> str | None:
+    """The key a saved need index was written with; None when absent or damaged."""
+    import pickle
+
+    try:
+        with open(path, "rb") as fh:
+            head = pickle.load(fh)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
+        return None
+    return head.get("key") if isinstance(head, dict) else None
+
+
+def load_need_index(path: Path, *, key: str) -> NeedIndexResult | None:
+    """The result :func:`save_need_index` wrote for ``key``; None when absent, damaged or stale."""
+    import pickle
+
+    try:
+        with open(path, "rb") as fh:
+            head = pickle.load(fh)
+            if not isinstance(head, dict) or head.get("key") != key:
+                return None
+            saved = pickle.load(fh)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
+        return None
+    result = saved.get("result") if isinstance(saved, dict) else None
+    if not isinstance(result, NeedIndexResult):
+        raise IndicatorsError(f"{path}: expected a saved need index, got {type(result).__name__}")
+    return result

@@ -291,6 +291,32 @@ def _compute_key(paths: Paths) -> dict[str, str]:
 SURVEY_RESULTS = "survey.pkl"
 
 
+def need_step(
+    paths: Paths, results_dir: Path | None = None, *, force: bool = False
+) -> tuple[Path, bool]:
+    """The need index over all wijken, for the province report: ``(file, recomputed)``.
+
+    Kept beside the results (:func:`indicators.need.need_file`), not in them, so
+    area reports do not depend on it, and tied to one compute run by the hash
+    of its ``meta.json`` (:func:`indicators.need.results_key`). Up to date when
+    the saved key matches; otherwise computed from the validated inputs the
+    compute step keeps (``inputs.pkl``). ``force`` recomputes it anyway: the
+    build does so whenever it rebuilds the province report, whose key covers
+    the need code, so a code change cannot leave an old index in place. Only
+    builds that include the province report run it, so a one-area rebuild
+    does not pay for it (issue 7).
+    """
+    from indicators import need
+
+    results_dir = Path(results_dir or paths.build_dir / "compute")
+    path, key = need.need_file(results_dir), need.results_key(results_dir)
+    if not force and need.saved_need_key(path) == key:
+        return path, False
+    catalogue, _, units, obs = load_inputs(paths, cache=True)
+    need.save_need_index(need.build_need_index(obs, units, catalogue), path, key=key)
+    return path, True
+
+
 def survey_step(paths: Paths) -> Path:
     """The labour-migrant survey: validated, weighted, estimated and suppressed once.
 

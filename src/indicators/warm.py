@@ -65,6 +65,7 @@ WARM_MODULES = (
     "indicators.registers",
     "indicators.pc",
     "indicators.need",
+    "indicators.present.need",
     "indicators.maps",
     "indicators.render",
     "indicators.pipeline",

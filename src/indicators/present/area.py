@@ -835,16 +835,35 @@ def downloads_md(paths: list[Path], rel: str) -> str:
         "samenvatting": "laatste waarde, verandering, trend en vergelijkingen per indicator (getallen)",
     }
     lines = []
+    complete = False
     for p in paths:
         kind = p.stem.rsplit("-", 1)[-1]
+        name = p.stem.split("-", 1)[-1]
         if p.suffix == ".xlsx":
             text = "alle tabellen van dit rapport in één Excel-werkmap, met een tabblad metadata"
         elif kind in fixed and not p.stem[:2].isdigit():
             text = fixed[kind]
+        elif name.startswith(COMPLETE_STEM):
+            complete = True
+            text = "volledige tabel (alle rijen) bij een ingekorte tabel of grafiek: " + name[
+                len(COMPLETE_STEM) :
+            ].replace("-", " ")
         else:
-            text = "tabel uit het rapport: " + p.stem.split("-", 1)[-1].replace("-", " ")
+            text = "tabel uit het rapport: " + name.replace("-", " ")
         lines.append(f"- [{escape_md(p.name)}]({rel}/{p.name}): {text}")
+    if complete:
+        # Capped province tables and charts (indicators.present.cap).
+        lines.insert(
+            0,
+            "Tabellen en grafieken met veel gebieden tonen in het rapport een selectie; de tekst "
+            "erbij zegt welke en waarom. De bestanden met *volledig* in de naam bevatten alle "
+            "rijen.\n",
+        )
     return "\n".join(lines)
+
+
+#: File-name part of a complete download (``Volledig: ...``, :mod:`indicators.present.cap`).
+COMPLETE_STEM = "volledig-"
 
 
 def intro_md(view: AreaView, description: str, n_units: int) -> str:

@@ -137,7 +137,7 @@ def _edit_observation(root: Path, unit: str) -> None:
 
 def test_first_build_built_everything(built_project):
     manifest = Manifest(built_project / "build" / "cache" / "manifest.json")
-    assert set(manifest.steps) == {"compute", "survey-analysis", "index"} | {
+    assert set(manifest.steps) == {"compute", "survey-analysis", "need", "index"} | {
         f"report:{k}" for k in [*AREAS, "provincie", "enquete-arbeidsmigranten"]
     }
 
@@ -239,7 +239,13 @@ def test_dry_run_lists_what_would_be_rebuilt_and_changes_nothing(project):
     result = _rebuild(root, dry_run=True)
     assert calls == []
     assert (root / "build" / "cache" / "manifest.json").read_bytes() == manifest
-    assert {s.name for s in result.rebuilt} == {"compute", "heerlen-noord", "provincie", "index"}
+    assert {s.name for s in result.rebuilt} == {
+        "compute",
+        "heerlen-noord",
+        "need index",  # for the province report, which is rebuilt
+        "provincie",
+        "index",
+    }
     assert "heerlen-noord: results for heerlen-noord changed" in result.lines()
     assert any(r.startswith("incremental: recomputed ") for r in _reasons(result)["compute"])
 
@@ -377,6 +383,7 @@ def test_real_builds_are_incremental(tmp_path):
     assert {o.slug for o in third.outcomes if not o.cached} == {"gemeente-vaals", "provincie"}
     assert [line.split(":")[0] for line in third.lines()] == [
         "compute",
+        "need index",
         "provincie",
         "gemeente-vaals",
         "index",

@@ -318,8 +318,8 @@ def test_format_specific_metadata_reaches_only_its_format(workdir):
 
 def test_pdfs_are_compiled_outside_the_build_process(workdir):
     """typst's memo caches cannot be evicted from Python: a long-lived worker would grow
-    with every report, so the compile runs in a child process and typst is never
-    imported here."""
+    with every report, so the compile runs in a child process (recycled as it grows,
+    tests/test_typst_pool.py) and typst is never imported here."""
     import subprocess
     import sys
 

@@ -22,7 +22,8 @@ feature set in :mod:`indicators.render.features`:
    writing call) and the templates ``assets/report.html`` / ``assets/report.typ``. The
    formats' documents are the same unless format-specific settings reach the document
    metadata; each distinct document is read once.
-4. ``typst.compile`` makes the PDF in a child process, with
+4. ``typst.compile`` makes the PDF in a long-lived child process
+   (:mod:`indicators.render.typst_pool`, replaced as it grows), with
    ``timestamp=source_date_epoch`` and only bundled fonts, so two renders give
    byte-identical files. If typst fails, the markup is kept as ``<stem>.typ`` next to
    the outputs and named in the error.
@@ -49,7 +50,7 @@ import yaml
 
 import indicators
 from indicators.exceptions import RenderError
-from indicators.render import pandoc
+from indicators.render import pandoc, typst_pool
 from indicators.render.features import SHORTCODE_RE
 from indicators.render.pandoc import pandoc_path
 
@@ -424,60 +425,18 @@ def render_pdf(
     If typst fails, the markup is kept next to ``out`` (``.typ``) and named in the error.
     """
     markup = pandoc.write_format(ast, job.args, LUA_FILTER, workdir, env, job.what)
-    ok, result = _typst_compile(markup, workdir, list(_typst_fonts()), source_date_epoch)
-    if not ok:
+    result = typst_pool.pool().compile(markup, workdir, list(_typst_fonts()), source_date_epoch)
+    if not result.ok:
         debug = out.with_suffix(".typ")
         debug.write_text(markup, encoding="utf-8")
-        detail = re.sub(r"__typst_py_bytes__\.typ", debug.name, result.decode("utf-8", "replace"))
+        detail = result.data.decode("utf-8", "replace")
+        detail = re.sub(r"__typst_py_bytes__\.typ", debug.name, detail)
         raise RenderError(
             f"typst could not compile {job.what} (generated Typst source kept in {debug}):\n"
             f"{detail}"
         )
-    out.write_bytes(result)
+    out.write_bytes(result.data)
     return out
-
-
-# typst keeps everything it memoises (comemo) in process-global caches, and
-# typst-py has no way to evict them: in a long-lived worker the memory grew by
-# about 60 MB per report (typst/typst#8495). Each PDF is therefore compiled in a
-# short-lived child process (about 0.1 s to start), so the caches go with it.
-_TYPST_CHILD = r"""
-import json, sys
-import typst
-job = json.loads(sys.stdin.buffer.read())
-try:
-    pdf = typst.compile(
-        job["markup"].encode("utf-8"), root=job["root"], font_paths=job["fonts"],
-        ignore_system_fonts=True, timestamp=job["timestamp"], format="pdf",
-    )
-except Exception as exc:  # typst.TypstError and friends
-    sys.stderr.write(str(getattr(exc, "diagnostic", "") or exc).strip())
-    sys.exit(3)
-sys.stdout.buffer.write(pdf)
-"""
-
-
-def _typst_compile(markup: str, root: Path, fonts: list[str], timestamp: int) -> tuple[bool, bytes]:
-    """Compile Typst markup to PDF in a child process: ``(True, pdf)`` or ``(False, message)``."""
-    import json
-    import subprocess
-    import sys
-
-    job = {"markup": markup, "root": str(root), "fonts": fonts, "timestamp": timestamp}
-    proc = subprocess.run(
-        [sys.executable, "-c", _TYPST_CHILD],
-        input=json.dumps(job).encode("utf-8"),
-        capture_output=True,
-        check=False,
-    )
-    if proc.returncode == 0:
-        return True, proc.stdout
-    if proc.returncode == 3:
-        return False, proc.stderr
-    raise RenderError(
-        f"the typst process failed (exit {proc.returncode}): "
-        + proc.stderr.decode("utf-8", "replace").strip()[-2000:]
-    )
 
 
 def _read_all(
@@ -510,6 +469,8 @@ def render_builtin(
         raise RenderError(f"unknown output format {unknown[0]!r} (expected 'html' or 'pdf')")
     if not formats:
         return {}
+    if "pdf" in formats:
+        typst_pool.pool().warm()  # its start-up overlaps reading and writing
     report = read_source(workdir, source, config_path)
     body = resolve_includes(report.body, report.doc_path, workdir)
     jobs = {fmt: (html_job if fmt == "html" else pdf_job)(report, body) for fmt in formats}

@@ -58,10 +58,14 @@ class CompileResult:
 
 
 class PoolStats(NamedTuple):
-    """What a pool's children cost: how many started, peak memory (MB), CPU seconds."""
+    """What a pool's children cost so far."""
 
+    #: Children started.
     started: int
+    #: The largest peak resident memory any of them reported (MB).
     peak_rss_mb: float
+    #: CPU time of the idle children (retired ones were reaped: they count among this
+    #: process's children in ``os.times()``).
     cpu_s: float
 
 
@@ -162,8 +166,7 @@ class TypstPool:
     Notes
     -----
     Thread-safe. :meth:`stats` says how many children were started, the largest peak
-    resident memory any of them reported and their CPU time (idle and retired children;
-    a busy child's current job is not counted yet).
+    resident memory any of them reported and the CPU time of the idle ones.
     """
 
     def __init__(self, max_documents: int = MAX_DOCUMENTS, max_rss_mb: float = MAX_RSS_MB):
@@ -175,7 +178,6 @@ class TypstPool:
         self._lock = threading.Lock()
         self.started = 0
         self.peak_rss_mb = 0.0
-        self.cpu_s = 0.0
 
     def _take(self) -> _Child:
         with self._lock:
@@ -192,7 +194,6 @@ class TypstPool:
     def _settle(self, child: _Child) -> None:
         """Account for a child that will not compile again (lock held)."""
         self.peak_rss_mb = max(self.peak_rss_mb, child.peak_rss_mb)
-        self.cpu_s += child.cpu_s
 
     def _give_back(self, child: _Child) -> None:
         retire = child.documents >= self.max_documents or child.rss_mb > self.max_rss_mb
@@ -262,7 +263,7 @@ class TypstPool:
         with self._lock:
             idle = list(self._idle)
             peak = max([self.peak_rss_mb, *(c.peak_rss_mb for c in idle)])
-            return PoolStats(self.started, round(peak, 1), self.cpu_s + sum(c.cpu_s for c in idle))
+            return PoolStats(self.started, round(peak, 1), sum(c.cpu_s for c in idle))
 
     def idle_pids(self) -> list[int]:
         """Process ids of the idle children."""

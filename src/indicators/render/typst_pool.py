@@ -225,12 +225,11 @@ class TypstPool:
         timestamp : int
             The PDF's creation date (seconds since the epoch), for reproducible files.
         """
-        header = {
-            "root": str(root),
-            "fonts": list(fonts),
-            "timestamp": int(timestamp),
-            "cwd": os.getcwd(),
-        }
+        try:
+            cwd = os.getcwd()
+        except OSError:  # removed working directory: messages name files as typst can
+            cwd = None
+        header = {"root": str(root), "fonts": list(fonts), "timestamp": int(timestamp), "cwd": cwd}
         data = markup.encode("utf-8")
         child = self._take()
         try:

@@ -58,7 +58,11 @@ def serve(requests: Connection, replies: Connection) -> None:
             return
         # typst names files in diagnostics relative to the working directory: the
         # caller's, as when each PDF had a process of its own
-        os.chdir(job["cwd"])
+        if job.get("cwd"):
+            try:
+                os.chdir(job["cwd"])
+            except OSError:
+                pass  # only the paths in messages depend on it
         key = tuple(job["fonts"])
         try:
             if key not in fonts:

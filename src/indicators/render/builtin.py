@@ -59,10 +59,14 @@ __all__ = [
     "ReportSource",
     "find_project_config",
     "format_date",
+    "html_job",
     "merged_metadata",
     "pandoc_path",
+    "pdf_job",
     "read_source",
     "render_builtin",
+    "render_html",
+    "render_pdf",
     "resolve_includes",
 ]
 

@@ -18,7 +18,11 @@ their parent closes the pipe or dies.
 Errors: typst's own diagnostic comes back as a :class:`CompileResult` with ``ok`` false;
 a child that dies during a compile (killed, out of memory, a crash in typst) raises
 :class:`~indicators.exceptions.RenderError` with its exit status and the end of its
-stderr.
+stderr. A child found dead when a compile takes it, or whose pipe is closed when the
+job is sent, is replaced and the job sent to a new one. One that is still exiting at
+that moment (a killed process stays "alive" for a few milliseconds while its threads
+end) takes the job into its pipe and the compile fails with that error; the build
+reports the failed report and the next one gets a new process.
 """
 
 from __future__ import annotations

@@ -19,7 +19,11 @@ g. scale: generating N buurten and running the compute step (own process, peak R
 h. full builds of N areas (default 300; ``--full 300 3000``): ``indicators build --all``
    on synthetic national-shape data (10 buurten per area), in its own process, with
    wall time and peak RSS; then one buurt's data changed and ``indicators build --area``
-   for the area that contains it (the incremental rebuild of one area).
+   for the area that contains it (the incremental rebuild of one area);
+i. render: the built-in engine on the K reports' work dirs (kept from (b)), per report:
+   wall and CPU time (this process, pandoc and the typst processes), HTML and PDF at
+   once as a build does, and the CPU of reading the markdown; peak memory of the typst
+   processes.
 
 Writes ``benchmarks/results/latest.json`` and ``benchmarks/RESULTS.md``.
 """
@@ -27,6 +31,7 @@ Writes ``benchmarks/results/latest.json`` and ``benchmarks/RESULTS.md``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -251,9 +256,14 @@ def main(argv: list[str] | None = None) -> dict:
             f"  (a2) papermill, {jobs} at a time: {wall_a2 / len(slugs):.2f} s/report", flush=True
         )
 
-        # (b) warm, one process: the per-report cost once the libraries are loaded
+        # (b) warm, one process: the per-report cost once the libraries are loaded.
+        # Each report's work dir is kept for (i) (a copy after its render, ~5 ms).
+        workdirs = tmp / "workdirs"
         t = time.perf_counter()
-        r = cache.build(slugs, paths=paths, engine="builtin", jobs=1, province=False, force=True)
+        with _keeping_workdirs(workdirs):
+            r = cache.build(
+                slugs, paths=paths, engine="builtin", jobs=1, province=False, force=True
+            )
         wall_b = time.perf_counter() - t
         warm = [o.seconds for o in r.outcomes if not o.cached]
         assert not r.failed, [(o.slug, o.error) for o in r.failed]
@@ -315,6 +325,10 @@ def main(argv: list[str] | None = None) -> dict:
             res["scale"] = json.loads(out.stdout.strip().splitlines()[-1])
             print(f"  (g) scale: {res['scale']}", flush=True)
 
+        # (i) the built-in render engine alone
+        res["render"] = _render(sorted(workdirs.iterdir()), tmp / "render")
+        print(f"  (i) render: {res['render']}", flush=True)
+
         # (h) full builds of N areas, and one area's incremental rebuild
         res["full"] = [_full_build(n, tmp / f"full-{n}", jobs) for n in args.full or []]
     finally:
@@ -353,6 +367,87 @@ def _parallel(commands: list[list[str]], jobs: int) -> None:
             running.remove(p)
 
 
+@contextlib.contextmanager
+def _keeping_workdirs(dest: Path):
+    """Copy each report's work dir (without its outputs) to ``dest`` after its render."""
+    import indicators.render as render_pkg
+
+    real = render_pkg.render
+
+    def render(work, **kwargs):
+        produced = real(work, **kwargs)
+        keep = {p.resolve() for p in produced.values()}
+        shutil.copytree(
+            work,
+            dest / Path(work).name.split(".")[0],
+            ignore=lambda d, names: [n for n in names if (Path(d) / n).resolve() in keep],
+        )
+        return produced
+
+    render_pkg.render = render  # build_report imports it at call time
+    try:
+        yield
+    finally:
+        render_pkg.render = real
+
+
+def _render(workdirs: list[Path], scratch: Path, rounds: int = 3) -> dict:
+    """(i) ``render_builtin`` on kept work dirs: per-report wall and CPU (medians)."""
+    from indicators.render import pandoc, typst_pool
+    from indicators.render.builtin import render_builtin
+
+    def cpu() -> float:
+        # this process, its finished children (pandoc, retired typst processes) and the
+        # typst processes still running: a difference counts each CPU second once
+        t = os.times()
+        return t.user + t.system + t.children_user + t.children_system + pool.stats().cpu_s
+
+    def children() -> float:
+        t = os.times()
+        return t.children_user + t.children_system
+
+    reads: list[float] = []
+    real_read = pandoc.read_markdown
+
+    def read(*args, **kwargs):
+        c = children()  # nothing else runs while the markdown is read
+        out = real_read(*args, **kwargs)
+        reads.append(children() - c)
+        return out
+
+    pool = typst_pool.pool()
+    render_builtin(_fresh(workdirs[0], scratch))  # start-up: imports, first typst process
+    walls, cpus = [], []
+    pandoc.read_markdown = read
+    try:
+        for _ in range(rounds):
+            for wd in workdirs:
+                work = _fresh(wd, scratch)
+                c, t = cpu(), time.perf_counter()
+                render_builtin(work)
+                walls.append(time.perf_counter() - t)
+                cpus.append(cpu() - c)
+    finally:
+        pandoc.read_markdown = real_read
+    stats = pool.stats()
+    return {
+        "reports": len(workdirs),
+        "rounds": rounds,
+        "wall_s": _median(walls),
+        "cpu_s": _median(cpus),
+        "pandoc_read_cpu_s": _median(reads),
+        "typst_processes_started": stats.started,
+        "typst_peak_rss_mb": stats.peak_rss_mb,
+    }
+
+
+def _fresh(workdir: Path, scratch: Path) -> Path:
+    """A new copy of a kept work dir (a render writes its outputs into it)."""
+    dest = scratch / f"{workdir.name}-{time.perf_counter_ns()}"
+    shutil.copytree(workdir, dest)
+    return dest
+
+
 def _cli(args: list[str]) -> tuple[float, str]:
     t = time.perf_counter()
     out = subprocess.run(
@@ -362,12 +457,13 @@ def _cli(args: list[str]) -> tuple[float, str]:
     return time.perf_counter() - t, out.stdout + out.stderr
 
 
-def _rss(text: str) -> tuple[float, float]:
-    """Peak RSS (MB) of the build process and of the largest report worker, as printed."""
+def _rss(text: str) -> tuple[float, float, float]:
+    """Peak RSS (MB) of the build process, the largest report worker and the largest
+    typst process, as printed."""
     import re
 
-    m = re.search(r"peak RSS: (\d+) MB \(build process\), (\d+) MB", text)
-    return (float(m.group(1)), float(m.group(2))) if m else (float("nan"), float("nan"))
+    m = re.search(r"peak RSS: (\d+) MB \(build process\), (\d+) MB.*?, (\d+) MB", text)
+    return tuple(float(g) for g in m.groups()) if m else (float("nan"),) * 3
 
 
 def _full_build(n_areas: int, out: Path, jobs: int) -> dict:
@@ -406,6 +502,7 @@ def _full_build(n_areas: int, out: Path, jobs: int) -> dict:
         "wall_s": round(wall, 1),
         "peak_rss_build_mb": rss[0],
         "peak_rss_worker_mb": rss[1],
+        "peak_rss_typst_mb": rss[2],
         "incremental_one_area_s": round(inc_wall, 2),
         "incremental_rebuilt": rebuilt,
     }
@@ -447,6 +544,19 @@ def _markdown(r: dict) -> str:
         f"{r['incremental_one_area']['wall_s']:.2f} | |",
         f"| (f) trend figure (2x3 panels, SVG) | {r['figures']['trend_figure_s']:.4f} | |",
     ]
+    if "render" in r:
+        x = r["render"]
+        lines += [
+            f"| (i) render, built-in engine, HTML + PDF at once: wall (median per report) "
+            f"| {x['wall_s']:.3f} | |",
+            f"| (i) render: CPU, this process + pandoc + typst (median per report) "
+            f"| {x['cpu_s']:.3f} | |",
+            f"| (i) render: of which pandoc reading the markdown (once per report) "
+            f"| {x['pandoc_read_cpu_s']:.3f} | |",
+            f"| (i) render: typst processes started for {x['reports'] * x['rounds'] + 1} PDFs; "
+            f"their peak RSS (MB) | {x['typst_processes_started']} / "
+            f"{x['typst_peak_rss_mb']:.0f} | |",
+        ]
     if "scale" in r:
         s = r["scale"]
         lines += [
@@ -463,8 +573,9 @@ def _markdown(r: dict) -> str:
             f"buurten), `indicators build --all` | {f['wall_s']:.0f} | |",
             f"| (h) one buurt changed: `indicators build --area` ({f['areas']} areas) | "
             f"{f['incremental_one_area_s']:.1f} | |",
-            f"| (h) peak RSS, {f['areas']} areas: build process / largest worker (MB) | "
-            f"{f['peak_rss_build_mb']:.0f} / {f['peak_rss_worker_mb']:.0f} | |",
+            f"| (h) peak RSS, {f['areas']} areas: build process / largest worker / largest "
+            f"typst process (MB) | {f['peak_rss_build_mb']:.0f} / {f['peak_rss_worker_mb']:.0f}"
+            f" / {f.get('peak_rss_typst_mb', float('nan')):.0f} | |",
         ]
     lines += [
         "",

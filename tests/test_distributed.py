@@ -116,6 +116,8 @@ def test_local_worker_processes_run_each_report_in_its_own_work_dir(tiny):
     assert len(_work_dirs(paths)) == 2
     pids = {json.loads(by[k].audit.read_text())["pid"] for k in ("een", "twee")}
     assert os.getpid() not in pids  # ran on the workers, not here
+    # each worker compiled its PDF in a typst process of its own, whose memory is reported
+    assert all(by[k].peak_rss_typst_mb > 0 for k in ("een", "twee"))
 
 
 @pytest.fixture(scope="module")

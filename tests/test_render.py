@@ -257,14 +257,69 @@ def test_typst_error_is_reported(workdir):
     qmd.write_text(qmd.read_text(encoding="utf-8") + raw, encoding="utf-8")
     with pytest.raises(
         RenderError, match=r"(?s)typst could not compile .*index\.qmd.*geen-functie"
-    ):
+    ) as caught:
         render(workdir, engine="builtin", formats=("pdf",))
+    kept = workdir / "index.typ"
+    assert f"generated Typst source kept in {kept}" in str(caught.value)
+    assert "#geen-functie()" in kept.read_text(encoding="utf-8")
+    assert "unknown variable: geen-functie" in str(caught.value)
+    assert not (workdir / "index.pdf").exists()
+
+
+def test_typst_error_with_html_still_names_the_kept_source(workdir):
+    """HTML and PDF are written at once; the PDF's error is still the one raised."""
+    qmd = workdir / "index.qmd"
+    raw = "\n```{=typst}\n#geen-functie()\n```\n"
+    qmd.write_text(qmd.read_text(encoding="utf-8") + raw, encoding="utf-8")
+    with pytest.raises(RenderError, match=r"generated Typst source kept in .*index\.typ"):
+        render(workdir, engine="builtin")
+    assert (workdir / "index.typ").is_file()
+
+
+def test_reading_once_gives_the_outputs_of_one_call_per_format(workdir):
+    """Markdown is read once into pandoc's JSON AST and each format written from it, the
+    Lua filter running in the writing call: the HTML and the Typst markup must be those
+    of one markdown-to-format pandoc call each (the former engine), byte for byte."""
+    from indicators.render import builtin, pandoc
+
+    qmd = workdir / "index.qmd"
+    extra = (
+        "\n\nEen voetnoot[^1], wiskunde $a^2$ en een [link][ref]; zie @fig-trend.\n\n"
+        '[^1]: De noot.\n\n[ref]: https://example.org "Titel"\n\n'
+        "::: {.callout-tip}\nTip zonder titel.\n:::\n\n## Zelfde kop\n\n## Zelfde kop\n"
+    )
+    qmd.write_text(qmd.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    report = builtin.read_source(workdir, "index.qmd", PROJECT_CONFIG)
+    body = builtin.resolve_includes(report.body, report.doc_path, workdir)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "0"}
+    for job in (builtin.html_job(report, body), builtin.pdf_job(report, body)):
+        one_call = ["--from", "markdown", "--standalone", "--lua-filter", str(builtin.LUA_FILTER)]
+        reference = pandoc.run_pandoc(
+            one_call + job.args, job.document.encode("utf-8"), workdir, env, "reference"
+        ).decode("utf-8")
+        ast = pandoc.read_markdown(job.document, workdir, env, "index.qmd")
+        written = pandoc.write_format(ast, job.args, builtin.LUA_FILTER, workdir, env, job.what)
+        assert written == reference, job.what
+
+
+def test_format_specific_metadata_reaches_only_its_format(workdir):
+    """Documents whose metadata differs per format are read once per format."""
+    from pypdf import PdfReader
+
+    qmd = workdir / "index.qmd"
+    front = "---\nformat:\n  html:\n    subtitle: Alleen in HTML\n---\n"
+    qmd.write_text(front + qmd.read_text(encoding="utf-8"), encoding="utf-8")
+    out = render(workdir, engine="builtin", project_config=PROJECT_CONFIG)
+    assert "Alleen in HTML" in out["html"].read_text(encoding="utf-8")
+    first_page = PdfReader(out["pdf"]).pages[0].extract_text()
+    assert "Alleen in HTML" not in first_page
+    assert "Monitor sociaal domein 2024" in first_page  # the subtitle of _meta.yml
 
 
 def test_pdfs_are_compiled_outside_the_build_process(workdir):
     """typst's memo caches cannot be evicted from Python: a long-lived worker would grow
-    with every report, so the compile runs in a child process and typst is never
-    imported here."""
+    with every report, so the compile runs in a child process (recycled as it grows,
+    tests/test_typst_pool.py) and typst is never imported here."""
     import subprocess
     import sys
 

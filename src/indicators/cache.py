@@ -907,11 +907,13 @@ class BuildResult:
     seconds: float = 0.0
     peak_rss_mb: float = 0.0  # this process
     peak_rss_workers_mb: float = 0.0  # the largest report worker process
+    peak_rss_typst_mb: float = 0.0  # the largest typst compile process (one per worker)
 
     def rss_line(self) -> str:
         return (
             f"peak RSS: {self.peak_rss_mb:.0f} MB (build process), "
-            f"{self.peak_rss_workers_mb:.0f} MB (largest report worker)"
+            f"{self.peak_rss_workers_mb:.0f} MB (largest report worker), "
+            f"{self.peak_rss_typst_mb:.0f} MB (largest typst process)"
         )
 
     @property
@@ -1166,8 +1168,10 @@ def build(
         save_import_cache(imports_cache)
     outcomes.sort(key=lambda o: o.slug)
     own = peak_rss_mb()[0]
-    workers = max([o.peak_rss_mb for o in outcomes if not o.cached] or [0.0])
-    return BuildResult(steps, outcomes, False, time.perf_counter() - t0, own, max(workers, 0.0))
+    built = [o for o in outcomes if not o.cached]
+    workers = max([o.peak_rss_mb for o in built] or [0.0])
+    typst = max([o.peak_rss_typst_mb for o in built] or [0.0])
+    return BuildResult(steps, outcomes, False, time.perf_counter() - t0, own, workers, typst)
 
 
 def _index_dry(inp: Inputs, steps: list[Step], manifest: Manifest) -> Step:

@@ -70,8 +70,10 @@ def run_report(
     )
     outcome.seconds = time.perf_counter() - t
     from indicators.cache import peak_rss_mb
+    from indicators.render import typst_pool
 
     outcome.peak_rss_mb = peak_rss_mb()[0]
+    outcome.peak_rss_typst_mb = typst_pool.pool().stats().peak_rss_mb
     return outcome
 
 

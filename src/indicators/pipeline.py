@@ -105,6 +105,7 @@ class AreaOutcome:
     reasons: list[str] = field(default_factory=list)  # why it was rebuilt
     seconds: float = 0.0
     peak_rss_mb: float = 0.0  # of the process that built it
+    peak_rss_typst_mb: float = 0.0  # of its largest typst compile process so far
 
 
 def load_inputs(paths: Paths, cache: bool = False):

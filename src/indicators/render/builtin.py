@@ -13,13 +13,20 @@ feature set in :mod:`indicators.render.features`:
 2. ``{{< include path >}}`` shortcodes are resolved recursively (paths relative to the
    including file, ``/path`` relative to the working directory); other shortcodes and
    missing files raise :class:`~indicators.exceptions.RenderError`.
-3. pandoc writes one self-contained HTML file (``--embed-resources``: CSS inlined,
-   images as data URIs, no scripts, no web fonts) and Typst markup, both through the Lua
-   filter ``assets/quarto-compat.lua`` (figures, ``fig-alt``, numbering, cross-references,
-   callouts, numeric columns) and the templates ``assets/report.html`` /
-   ``assets/report.typ``.
-4. ``typst.compile`` makes the PDF in-process, with ``timestamp=source_date_epoch`` and
-   only bundled fonts, so two renders give byte-identical files.
+3. pandoc reads the document once, metadata block included, into its JSON AST
+   (:mod:`indicators.render.pandoc`), and writes from that AST, in parallel, one
+   self-contained HTML file (``--embed-resources``: CSS inlined, images as data URIs, no
+   scripts, no web fonts) and Typst markup, both through the Lua filter
+   ``assets/quarto-compat.lua`` (figures, ``fig-alt``, numbering, cross-references,
+   callouts, numeric columns; ``FORMAT`` is the output format, as the filter runs in the
+   writing call) and the templates ``assets/report.html`` / ``assets/report.typ``. The
+   formats' documents are the same unless format-specific settings reach the document
+   metadata; each distinct document is read once.
+4. ``typst.compile`` makes the PDF in a long-lived child process
+   (:mod:`indicators.render.typst_pool`, replaced as it grows), with
+   ``timestamp=source_date_epoch`` and only bundled fonts, so two renders give
+   byte-identical files. If typst fails, the markup is kept as ``<stem>.typ`` next to
+   the outputs and named in the error.
 
 ``synthetic-data: true`` adds ``assets/synthetic-banner.html`` before the HTML body and
 ``assets/synthetic-header.typ`` (a running header) to the Typst header; the Quarto engine
@@ -30,10 +37,12 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import logging
 import os
 import re
-import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +50,25 @@ import yaml
 
 import indicators
 from indicators.exceptions import RenderError
+from indicators.render import pandoc, typst_pool
 from indicators.render.features import SHORTCODE_RE
+from indicators.render.pandoc import pandoc_path
+
+__all__ = [
+    "PandocJob",
+    "ReportSource",
+    "find_project_config",
+    "format_date",
+    "html_job",
+    "merged_metadata",
+    "pandoc_path",
+    "pdf_job",
+    "read_source",
+    "render_builtin",
+    "render_html",
+    "render_pdf",
+    "resolve_includes",
+]
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +169,57 @@ def _absolute_css(section: dict[str, Any], base: Path) -> dict[str, Any]:
     return {**section, "css": [str((base / c).resolve()) for c in css]}
 
 
+@dataclass(frozen=True)
+class ReportSource:
+    """A report's settings and text, each file read once (see :func:`read_source`)."""
+
+    workdir: Path
+    doc_path: Path
+    config_path: Path
+    project: dict[str, Any]
+    meta_path: Path
+    meta_file: dict[str, Any]
+    front: dict[str, Any]
+    #: The document after its front matter; includes not resolved.
+    body: str
+
+    def metadata(self, fmt: str | None) -> dict[str, Any]:
+        """Merged settings for one Quarto format (``None``: top-level metadata only).
+
+        ``css`` entries are made absolute; the order is the module docstring's.
+        """
+        layers: list[dict[str, Any]] = []
+        for data, base, path in (
+            (self.project, self.config_path.parent, self.config_path),
+            (self.meta_file, self.workdir, self.meta_path),
+            (self.front, self.workdir, self.doc_path),
+        ):
+            layers.append({k: v for k, v in data.items() if k not in RESERVED_KEYS})
+            if fmt is not None:
+                layers.append(_absolute_css(_format_section(data, fmt, path), base))
+        merged: dict[str, Any] = {}
+        for layer in layers:
+            merged = deep_merge(merged, layer)
+        return merged
+
+
+def read_source(workdir: Path, source: str, config_path: Path) -> ReportSource:
+    """Read the document, ``_meta.yml`` and the project config of a report."""
+    workdir = Path(workdir)
+    doc_path = workdir / source
+    try:
+        text = doc_path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RenderError(f"cannot read report source {doc_path}: {exc}") from exc
+    front, body = split_front_matter(text, doc_path)
+    project = load_yaml(config_path)
+    meta_path = workdir / "_meta.yml"
+    meta_file = load_yaml(meta_path) if meta_path.is_file() else {}
+    return ReportSource(
+        workdir, doc_path, Path(config_path), project, meta_path, meta_file, front, body
+    )
+
+
 def merged_metadata(
     workdir: Path, source: str, config_path: Path, fmt: str | None
 ) -> tuple[dict[str, Any], str]:
@@ -157,30 +235,8 @@ def merged_metadata(
     (metadata, body)
         The merged metadata (``css`` entries made absolute) and the document body.
     """
-    workdir = Path(workdir)
-    doc_path = workdir / source
-    try:
-        text = doc_path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RenderError(f"cannot read report source {doc_path}: {exc}") from exc
-    front, body = split_front_matter(text, doc_path)
-    project = load_yaml(config_path)
-    meta_path = workdir / "_meta.yml"
-    meta_file = load_yaml(meta_path) if meta_path.is_file() else {}
-
-    layers: list[dict[str, Any]] = []
-    for data, base, path in (
-        (project, config_path.parent, config_path),
-        (meta_file, workdir, meta_path),
-        (front, workdir, doc_path),
-    ):
-        layers.append({k: v for k, v in data.items() if k not in RESERVED_KEYS})
-        if fmt is not None:
-            layers.append(_absolute_css(_format_section(data, fmt, path), base))
-    merged: dict[str, Any] = {}
-    for layer in layers:
-        merged = deep_merge(merged, layer)
-    return merged, body
+    report = read_source(workdir, source, config_path)
+    return report.metadata(fmt), report.body
 
 
 def is_synthetic(meta: dict[str, Any]) -> bool:
@@ -254,38 +310,16 @@ def resolve_includes(text: str, path: Path, root: Path, _stack: tuple[Path, ...]
 # --- pandoc and typst --------------------------------------------------------------------
 
 
-def pandoc_path() -> str:
-    """The pandoc binary bundled by pypandoc-binary (or found by pypandoc)."""
-    try:
-        import pypandoc
+@dataclass(frozen=True)
+class PandocJob:
+    """One output format: the document pandoc reads and the options it writes with."""
 
-        return pypandoc.get_pandoc_path()
-    except (ImportError, OSError) as exc:  # pragma: no cover - depends on the install
-        raise RenderError(f"pandoc not available: {exc}") from exc
-
-
-def _run_pandoc(
-    args: list[str], document: str, workdir: Path, env: dict[str, str], what: str
-) -> str:
-    cmd = [pandoc_path(), "--from", "markdown", "--standalone", "--lua-filter", str(LUA_FILTER)]
-    proc = subprocess.run(
-        cmd + args,
-        input=document.encode("utf-8"),
-        capture_output=True,
-        cwd=workdir,
-        env=env,
-        check=False,
-    )
-    stderr = proc.stderr.decode("utf-8", "replace")
-    if proc.returncode != 0:
-        message = stderr.split("stack traceback:")[0].strip()
-        message = re.sub(r"^Error running (Lua|filter \S+):\s*", "", message)
-        message = re.sub(r"\S*quarto-compat\.lua:\d+: ", "", message)
-        raise RenderError(f"pandoc could not render {what}: {message}")
-    for line in stderr.splitlines():
-        if line.strip():
-            log.warning("pandoc (%s): %s", what, line)
-    return proc.stdout.decode("utf-8")
+    #: Metadata block (this format's merged settings) and body, includes resolved.
+    document: str
+    #: Writer options (``--to``, template, TOC, ...).
+    args: list[str]
+    #: For messages: ``"<document> to HTML"``.
+    what: str
 
 
 def _document(meta: dict[str, Any], body: str) -> str:
@@ -322,14 +356,12 @@ def _toc_args(opts: dict[str, Any]) -> list[str]:
     return ["--toc", f"--toc-depth={int(opts.get('toc-depth', 3))}"]
 
 
-def render_html(
-    workdir: Path, source: str, config_path: Path, out: Path, env: dict[str, str]
-) -> Path:
-    """Render ``workdir/source`` to one self-contained HTML file ``out``."""
-    meta, body = merged_metadata(workdir, source, config_path, "html")
-    body = resolve_includes(body, workdir / source, workdir)
+def html_job(report: ReportSource, body: str) -> PandocJob:
+    """The HTML job: one self-contained file (``--embed-resources``)."""
+    meta = report.metadata("html")
     doc, opts = _pandoc_meta(meta)
     doc.setdefault("toc-title", "Inhoudsopgave")
+    workdir = report.workdir
     args = [
         "--to",
         "html5",
@@ -351,28 +383,12 @@ def render_html(
         args.append("--number-sections")
     if is_synthetic(meta):
         args += ["--include-before-body", str(SYNTHETIC_BANNER)]
-    html = _run_pandoc(args, _document(doc, body), workdir, env, f"{workdir / source} to HTML")
-    out.write_text(html, encoding="utf-8")
-    return out
+    return PandocJob(_document(doc, body), args, f"{report.doc_path} to HTML")
 
 
-def _typst_fonts() -> list[str]:
-    import matplotlib
-
-    return [str(Path(matplotlib.get_data_path()) / "fonts" / "ttf")]
-
-
-def render_pdf(
-    workdir: Path,
-    source: str,
-    config_path: Path,
-    out: Path,
-    env: dict[str, str],
-    source_date_epoch: int,
-) -> Path:
-    """Render ``workdir/source`` to Typst markup with pandoc and compile it to ``out``."""
-    meta, body = merged_metadata(workdir, source, config_path, "typst")
-    body = resolve_includes(body, workdir / source, workdir)
+def pdf_job(report: ReportSource, body: str) -> PandocJob:
+    """The PDF job: Typst markup, compiled by :func:`render_pdf`."""
+    meta = report.metadata("typst")
     doc, opts = _pandoc_meta(meta)
     lang = doc["lang"]
     args = ["--to", "typst", "--template", str(TYPST_TEMPLATE)]
@@ -383,60 +399,60 @@ def render_pdf(
         args += ["-V", f"section-numbering={opts.get('section-numbering') or '1.1'}"]
     if is_synthetic(meta):
         args += ["--include-in-header", str(SYNTHETIC_HEADER)]
-    what = f"{workdir / source} to PDF"
-    markup = _run_pandoc(args, _document(doc, body), workdir, env, what)
-    ok, result = _typst_compile(markup, workdir, _typst_fonts(), source_date_epoch)
-    if not ok:
-        debug = out.with_suffix(".typ")
-        debug.write_text(markup, encoding="utf-8")
-        detail = re.sub(r"__typst_py_bytes__\.typ", debug.name, result.decode("utf-8", "replace"))
-        raise RenderError(
-            f"typst could not compile {what} (generated Typst source kept in {debug}):\n{detail}"
-        )
-    out.write_bytes(result)
+    return PandocJob(_document(doc, body), args, f"{report.doc_path} to PDF")
+
+
+def render_html(job: PandocJob, ast: bytes, workdir: Path, out: Path, env: dict[str, str]) -> Path:
+    """Write the HTML file ``out`` from the document's AST."""
+    html = pandoc.write_format(ast, job.args, LUA_FILTER, workdir, env, job.what)
+    out.write_text(html, encoding="utf-8")
     return out
 
 
-# typst keeps everything it memoises (comemo) in process-global caches, and
-# typst-py has no way to evict them: in a long-lived worker the memory grew by
-# about 60 MB per report (typst/typst#8495). Each PDF is therefore compiled in a
-# short-lived child process (about 0.1 s to start), so the caches go with it.
-_TYPST_CHILD = r"""
-import json, sys
-import typst
-job = json.loads(sys.stdin.buffer.read())
-try:
-    pdf = typst.compile(
-        job["markup"].encode("utf-8"), root=job["root"], font_paths=job["fonts"],
-        ignore_system_fonts=True, timestamp=job["timestamp"], format="pdf",
-    )
-except Exception as exc:  # typst.TypstError and friends
-    sys.stderr.write(str(getattr(exc, "diagnostic", "") or exc).strip())
-    sys.exit(3)
-sys.stdout.buffer.write(pdf)
-"""
+@functools.cache
+def _typst_fonts() -> tuple[str, ...]:
+    import matplotlib
+
+    return (str(Path(matplotlib.get_data_path()) / "fonts" / "ttf"),)
 
 
-def _typst_compile(markup: str, root: Path, fonts: list[str], timestamp: int) -> tuple[bool, bytes]:
-    """Compile Typst markup to PDF in a child process: ``(True, pdf)`` or ``(False, message)``."""
-    import json
-    import sys
+def render_pdf(
+    job: PandocJob,
+    ast: bytes,
+    workdir: Path,
+    out: Path,
+    env: dict[str, str],
+    source_date_epoch: int,
+) -> Path:
+    """Write Typst markup from the document's AST and compile it to the PDF ``out``.
 
-    job = {"markup": markup, "root": str(root), "fonts": fonts, "timestamp": timestamp}
-    proc = subprocess.run(
-        [sys.executable, "-c", _TYPST_CHILD],
-        input=json.dumps(job).encode("utf-8"),
-        capture_output=True,
-        check=False,
-    )
-    if proc.returncode == 0:
-        return True, proc.stdout
-    if proc.returncode == 3:
-        return False, proc.stderr
-    raise RenderError(
-        f"the typst process failed (exit {proc.returncode}): "
-        + proc.stderr.decode("utf-8", "replace").strip()[-2000:]
-    )
+    If typst fails, the markup is kept next to ``out`` (``.typ``) and named in the error.
+    """
+    markup = pandoc.write_format(ast, job.args, LUA_FILTER, workdir, env, job.what)
+    result = typst_pool.pool().compile(markup, workdir, list(_typst_fonts()), source_date_epoch)
+    if not result.ok:
+        debug = out.with_suffix(".typ")
+        debug.write_text(markup, encoding="utf-8")
+        detail = result.data.decode("utf-8", "replace")
+        detail = re.sub(r"__typst_py_bytes__\.typ", debug.name, detail)
+        raise RenderError(
+            f"typst could not compile {job.what} (generated Typst source kept in {debug}):\n"
+            f"{detail}"
+        )
+    out.write_bytes(result.data)
+    return out
+
+
+def _read_all(
+    documents: list[str], workdir: Path, env: dict[str, str], name: str
+) -> dict[str, bytes]:
+    """Each distinct document read once (in parallel if the formats' documents differ)."""
+    unique = list(dict.fromkeys(documents))
+    if len(unique) == 1:
+        return {unique[0]: pandoc.read_markdown(unique[0], workdir, env, name)}
+    with ThreadPoolExecutor(max_workers=len(unique)) as threads:
+        futures = {d: threads.submit(pandoc.read_markdown, d, workdir, env, name) for d in unique}
+        return {d: f.result() for d, f in futures.items()}
 
 
 def render_builtin(
@@ -455,19 +471,27 @@ def render_builtin(
     unknown = [f for f in formats if f not in ("html", "pdf")]
     if unknown:
         raise RenderError(f"unknown output format {unknown[0]!r} (expected 'html' or 'pdf')")
+    if not formats:
+        return {}
+    if "pdf" in formats:
+        typst_pool.pool().warm()  # its start-up overlaps reading and writing
+    report = read_source(workdir, source, config_path)
+    body = resolve_includes(report.body, report.doc_path, workdir)
+    jobs = {fmt: (html_job if fmt == "html" else pdf_job)(report, body) for fmt in formats}
+    # The formats' documents differ only if their metadata does (not for _quarto.yml).
+    asts = _read_all([j.document for j in jobs.values()], workdir, env, str(report.doc_path))
 
     def one(fmt: str) -> Path:
         out = workdir / f"{stem}.{fmt}"
+        ast = asts[jobs[fmt].document]
         if fmt == "html":
-            return render_html(workdir, source, config_path, out, env)
-        return render_pdf(workdir, source, config_path, out, env, source_date_epoch)
+            return render_html(jobs[fmt], ast, workdir, out, env)
+        return render_pdf(jobs[fmt], ast, workdir, out, env, source_date_epoch)
 
     if len(formats) < 2:
         return {fmt: one(fmt) for fmt in formats}
-    # HTML and PDF are independent: render them at once (pandoc and typst run outside
-    # the GIL), which shortens a single report's wall time; outputs do not change.
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=len(formats)) as pool:
-        futures = {fmt: pool.submit(one, fmt) for fmt in formats}
+    # HTML and PDF are independent: write them at once (pandoc and typst run in other
+    # processes), which shortens a report's wall time; outputs do not change.
+    with ThreadPoolExecutor(max_workers=len(formats)) as threads:
+        futures = {fmt: threads.submit(one, fmt) for fmt in formats}
         return {fmt: fut.result() for fmt, fut in futures.items()}

@@ -801,8 +801,8 @@ def _report_common(inp: Inputs, spec) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def _register_files(inp: Inputs):
-    """The register files the reports read (CSV or Excel, see ``registers.default_paths``)."""
-    from indicators.registers import default_paths
+    """The register files the reports read (CSV or Excel, see ``config.default_paths``)."""
+    from indicators.config import default_paths
 
     return default_paths(inp.paths.registers_dir)
 

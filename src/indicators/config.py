@@ -419,3 +419,42 @@ def load_areas(params_dir: Path | None = None) -> AreaSet:
                 row="key 'comparison_areas'",
             )
     return AreaSet(areas=areas, paths=paths)
+
+
+# --------------------------------------------------------------------------- registers
+
+
+def registers_dir() -> Path:
+    """The directory with the registers and their config (``data/registers``)."""
+    return project_root() / "data" / "registers"
+
+
+@dataclass(frozen=True)
+class RegisterPaths:
+    """Where the three registers are (see :func:`default_paths`)."""
+
+    interventions: Path
+    subsidies: Path
+    statushouders: Path
+
+
+REGISTER_SUFFIXES = (".xlsx", ".csv")
+
+
+def default_paths(directory: Path | str | None = None) -> RegisterPaths:
+    """Locations of the three registers in ``directory`` (default ``data/registers``).
+
+    Each register is ``<name>.xlsx`` when that file exists (the province keeps
+    these lists in Excel), else ``<name>.csv``. Here, not in
+    :mod:`indicators.registers`, so that the build can name the files a report
+    reads without importing the registers' charts (matplotlib: 0.5 s).
+    """
+    d = Path(directory) if directory else registers_dir()
+
+    def pick(name: str) -> Path:
+        for suffix in REGISTER_SUFFIXES:
+            if (d / f"{name}{suffix}").exists():
+                return d / f"{name}{suffix}"
+        return d / f"{name}.csv"  # missing: the loader names this path in its error
+
+    return RegisterPaths(pick("interventions"), pick("subsidies"), pick("statushouders"))

@@ -28,7 +28,6 @@ describes the input files.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -37,13 +36,19 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from indicators.config import (
+    REGISTER_SUFFIXES as REGISTER_SUFFIXES,  # re-exported: where the registers are
+)
+from indicators.config import (
     AreaParams,
     _format_validation_error,
     load_areas,
     load_catalogue,
     project_root,
     read_yaml,
+    registers_dir,
 )
+from indicators.config import RegisterPaths as RegisterPaths
+from indicators.config import default_paths as default_paths
 from indicators.exceptions import InputError
 from indicators.present.charts import Chart
 from indicators.present.tables import escape_md
@@ -56,11 +61,6 @@ APPLICANT_TYPES: tuple[str, ...] = ApplicantType.__args__
 GRANT_STATUSES: tuple[str, ...] = GrantStatus.__args__
 STATUS_CODES: tuple[str, ...] = StatusCode.__args__
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
-
-
-def registers_dir() -> Path:
-    """The directory with the registers and their config (``data/registers``)."""
-    return project_root() / "data" / "registers"
 
 
 # --------------------------------------------------------------------------- config models
@@ -359,33 +359,6 @@ def nl_list(items: list[str]) -> str:
     if len(items) == 1:
         return items[0]
     return ", ".join(items[:-1]) + " en " + items[-1]
-
-
-@dataclass(frozen=True)
-class _Paths:
-    interventions: Path
-    subsidies: Path
-    statushouders: Path
-
-
-REGISTER_SUFFIXES = (".xlsx", ".csv")
-
-
-def default_paths(directory: Path | str | None = None) -> _Paths:
-    """Locations of the three registers in ``directory`` (default ``data/registers``).
-
-    Each register is ``<name>.xlsx`` when that file exists (the province keeps
-    these lists in Excel), else ``<name>.csv``.
-    """
-    d = Path(directory) if directory else registers_dir()
-
-    def pick(name: str) -> Path:
-        for suffix in REGISTER_SUFFIXES:
-            if (d / f"{name}{suffix}").exists():
-                return d / f"{name}{suffix}"
-        return d / f"{name}.csv"  # missing: the loader names this path in its error
-
-    return _Paths(pick("interventions"), pick("subsidies"), pick("statushouders"))
 
 
 # Public API of the submodules (imported last: they use the helpers above).

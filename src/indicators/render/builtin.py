@@ -15,8 +15,8 @@ feature set in :mod:`indicators.render.features`:
    missing files raise :class:`~indicators.exceptions.RenderError`.
 3. pandoc reads the document once, metadata block included, into its JSON AST
    (:mod:`indicators.render.pandoc`), and writes from that AST, in parallel, one
-   self-contained HTML file (``--embed-resources``: CSS inlined, images as data URIs, no
-   scripts, no web fonts) and Typst markup, both through the Lua filter
+   self-contained HTML file (CSS inlined and images as data URIs by
+   :mod:`indicators.render.embed`; no scripts, no web fonts) and Typst markup, both through the Lua filter
    ``assets/quarto-compat.lua`` (figures, ``fig-alt``, numbering, cross-references,
    callouts, numeric columns; ``FORMAT`` is the output format, as the filter runs in the
    writing call) and the templates ``assets/report.html`` / ``assets/report.typ``. The
@@ -51,6 +51,7 @@ import yaml
 import indicators
 from indicators.exceptions import RenderError
 from indicators.render import pandoc, typst_pool
+from indicators.render.embed import embed_resources
 from indicators.render.features import SHORTCODE_RE
 from indicators.render.pandoc import pandoc_path
 
@@ -357,20 +358,18 @@ def _toc_args(opts: dict[str, Any]) -> list[str]:
 
 
 def html_job(report: ReportSource, body: str) -> PandocJob:
-    """The HTML job: one self-contained file (``--embed-resources``)."""
+    """The HTML job: one self-contained file (resources embedded by :func:`render_html`)."""
     meta = report.metadata("html")
     doc, opts = _pandoc_meta(meta)
     doc.setdefault("toc-title", "Inhoudsopgave")
-    workdir = report.workdir
+    # Stylesheets and images are embedded afterwards (indicators.render.embed), not with
+    # pandoc's --embed-resources, which re-writes the whole document to do it.
     args = [
         "--to",
         "html5",
         "--template",
         str(HTML_TEMPLATE),
-        "--embed-resources",
         "--section-divs",
-        "--resource-path",
-        str(workdir),
         "--css",
         str(BASE_CSS),
     ]
@@ -405,7 +404,7 @@ def pdf_job(report: ReportSource, body: str) -> PandocJob:
 def render_html(job: PandocJob, ast: bytes, workdir: Path, out: Path, env: dict[str, str]) -> Path:
     """Write the HTML file ``out`` from the document's AST."""
     html = pandoc.write_format(ast, job.args, LUA_FILTER, workdir, env, job.what)
-    out.write_text(html, encoding="utf-8")
+    out.write_text(embed_resources(html, workdir), encoding="utf-8")
     return out
 
 

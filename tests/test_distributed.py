@@ -159,3 +159,61 @@ def test_papermill_execution_also_works_on_workers(tiny):
 def test_no_tasks_is_not_an_error(tiny):
     paths, _ = tiny
     assert run_reports([], paths=paths, engine="builtin") == []
+
+
+def test_workers_started_before_their_tasks_run_them(tiny):
+    from indicators.distributed import WorkerPool
+
+    paths, tasks = tiny
+    pool = WorkerPool(1)  # returns at once: the start-up goes on in the background
+    worker_pid = pool.executor.submit(os.getpid).result()
+    assert worker_pid != os.getpid()
+    by = _check(paths, run_reports(tasks, paths=paths, engine="builtin", pool=pool))
+    pids = {json.loads(by[k].audit.read_text())["pid"] for k in ("een", "twee")}
+    assert pids == {worker_pid}  # one report at a time on the one pre-started worker
+    with pytest.raises(RuntimeError, match="after shutdown"):
+        pool.executor.submit(os.getpid)  # run_reports closed the pool
+
+
+def test_an_unused_pool_is_closed_with_no_tasks(tiny):
+    from indicators.distributed import WorkerPool
+
+    paths, _ = tiny
+    pool = WorkerPool(2)
+    assert run_reports([], paths=paths, engine="builtin", pool=pool) == []
+    with pytest.raises(RuntimeError, match="after shutdown"):
+        pool.executor.submit(os.getpid)
+    pool.close()  # idempotent
+
+
+KILLED_BUILD = """
+import os, signal, sys
+from indicators.distributed import WorkerPool
+
+if __name__ == "__main__":
+    pool = WorkerPool(2)
+    pids = {pool.executor.submit(os.getpid).result() for _ in range(4)}
+    print(" ".join(map(str, sorted(pids))), flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
+"""
+
+
+def test_workers_end_when_the_build_process_is_killed(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "killed_build.py"
+    script.write_text(KILLED_BUILD, encoding="utf-8")
+    # capture_output: communicate() returns only when every process holding the
+    # build's stdout/stderr (workers, forkserver) has ended
+    proc = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == -9
+    pids = [int(p) for p in proc.stdout.split()]
+    assert pids and os.getpid() not in pids
+    deadline = time.monotonic() + 10
+    while any(os.path.exists(f"/proc/{p}") for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(os.path.exists(f"/proc/{p}") for p in pids)

@@ -95,6 +95,39 @@ def test_duplicate_keys_are_rejected_with_the_line(tmp_path, catalogue, units):
         load_observations(p, catalogue=catalogue, units=units)
 
 
+def test_the_first_duplicate_in_file_order_is_reported(tmp_path, catalogue, units):
+    # Two duplicated keys, neither next to its first row; in sorted order the bijstand
+    # pair comes first, in file order the later werkloosheid row (line 5) does.
+    p = _obs(
+        tmp_path,
+        "BU09170101,werkloosheid,2020,10,100,,\n"
+        "BU09170101,bijstand,2020,5,100,,\n"
+        "GM0917,bijstand,2020,5,100,,\n"
+        "BU09170101,werkloosheid,2020,11,100,,\n"
+        "BU09170101,bijstand,2020,6,100,,\n",
+    )
+    with pytest.raises(
+        InputError,
+        match=r"line 5, field 'unit_code': duplicate key .*'werkloosheid'.*also on line 2",
+    ):
+        load_observations(p, catalogue=catalogue, units=units)
+
+
+def test_observations_are_checked_against_the_whole_schema():
+    from indicators.sources import _OBSERVATIONS_ROWS, OBSERVATIONS_SCHEMA
+
+    # the rows are checked without pandera's uniqueness check (done on the sorted keys)
+    def spec(schema):
+        return {
+            name: (str(c.dtype), [str(k) for k in c.checks], c.nullable)
+            for name, c in schema.columns.items()
+        }
+
+    assert spec(_OBSERVATIONS_ROWS) == spec(OBSERVATIONS_SCHEMA)
+    assert OBSERVATIONS_SCHEMA.unique == ["unit_code", "indicator_id", "period"]
+    assert _OBSERVATIONS_ROWS.strict and not _OBSERVATIONS_ROWS.unique
+
+
 def test_missing_column_is_reported(tmp_path, catalogue, units):
     p = write(tmp_path / "observations.csv", "unit_code,indicator_id,period,numerator,value,se\n")
     with pytest.raises(InputError, match=r"line 1: missing column\(s\) \['denominator'\]"):

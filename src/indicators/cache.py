@@ -1018,154 +1018,173 @@ def build(
         surv.reasons = manifest.reasons(surv, inp.env, force)
         steps += [comp, surv]
         results_dir = paths.build_dir / "compute"
-        if dry_run and (comp.stale or surv.stale):
-            # Work out the new results in a scratch copy; the build dir stays untouched.
-            scratch_paths = Paths(**{**vars(paths), "build_dir": Path(scratch)})
-            scratch_dir = Path(scratch) / "compute"
-            if results_dir.is_dir():  # the earlier results, to update (or to reuse)
-                shutil.copytree(results_dir, scratch_dir, dirs_exist_ok=True)
-            if comp.stale:
-                state = paths.build_dir / "cache" / COMPUTE_STATE
-                if state.is_file():
-                    (Path(scratch) / "cache").mkdir(exist_ok=True)
-                    shutil.copy2(state, Path(scratch) / "cache" / COMPUTE_STATE)
-                comp.reasons.append(run_compute(scratch_paths).reason)
-            if surv.stale:
-                survey_step(scratch_paths)
-            elif (results_dir / SURVEY_RESULTS).exists():
-                shutil.copyfile(results_dir / SURVEY_RESULTS, scratch_dir / SURVEY_RESULTS)
-            results_dir = scratch_dir
-        elif not dry_run:
-            if comp.stale:
-                tc = time.perf_counter()
-                comp.reasons.append(run_compute(paths).reason)
-                rels = [r for r in result_files(results_dir) if r != SURVEY_RESULTS]
-                produced = [results_dir / r for r in [*rels, "meta.json"]]
-                manifest.record(comp, produced, time.perf_counter() - tc)
-                manifest.save(inp.env)
-            if surv.stale:
-                tc = time.perf_counter()
-                manifest.record(surv, [survey_step(paths)], time.perf_counter() - tc)
-                manifest.save(inp.env)
-
-        # Reports
         areas = load_areas(paths.params_dir)
-        specs = [area_spec(s, areas) for s in select(areas, slugs, all_areas)]
-        if province or (province is None and (all_areas or not slugs)):
-            specs[:0] = [province_spec(), survey_spec()]  # the province-wide reports
-        index = ResultsIndex(results_dir)
-        by_key = {}
-        for spec in specs:
-            if spec.key == SURVEY_KEY:
-                st = survey_step_plan(inp, spec, notebooks, results_dir)
-            elif spec.key in WHOLE_RESULTS:
-                st = province_step_plan(inp, spec, notebooks, results_dir)
-            else:
-                st = area_step_plan(inp, spec, index, notebooks)
-            st.reasons = manifest.reasons(st, inp.env, force)
-            steps.append(st)
-            by_key[spec.key] = (spec, st)
+        selected = select(areas, slugs, all_areas)
+        with_province = bool(province or (province is None and (all_areas or not slugs)))
+        # New results mean reports to rebuild: start the workers now, so their start-up
+        # runs on another core while the compute step runs. Not for a dry run, for Dask,
+        # or with --jobs 1 (reports then run in this process, as asked).
+        from indicators.distributed import WorkerPool, default_jobs
 
-        if dry_run:
-            prov = by_key.get(PROVINCE_KEY, (None, None))[1]
-            if prov is not None and prov.stale:
-                need = Step(id="need", name="need index", inputs={})
-                need.reasons = ["provincie is rebuilt"]
-                steps.insert(steps.index(prov), need)
-            steps.append(_index_dry(inp, steps, manifest))
-            return BuildResult(steps, [], True, time.perf_counter() - t0, peak_rss_mb()[0])
+        pool = None
+        n_jobs = jobs or default_jobs()
+        if comp.stale and not dry_run and scheduler is None and n_jobs > 1:
+            n = min(n_jobs, len(selected) + 2 * with_province)
+            pool = WorkerPool(n, execution) if n > 0 else None
+        try:
+            if dry_run and (comp.stale or surv.stale):
+                # Work out the new results in a scratch copy; the build dir stays untouched.
+                scratch_paths = Paths(**{**vars(paths), "build_dir": Path(scratch)})
+                scratch_dir = Path(scratch) / "compute"
+                if results_dir.is_dir():  # the earlier results, to update (or to reuse)
+                    shutil.copytree(results_dir, scratch_dir, dirs_exist_ok=True)
+                if comp.stale:
+                    state = paths.build_dir / "cache" / COMPUTE_STATE
+                    if state.is_file():
+                        (Path(scratch) / "cache").mkdir(exist_ok=True)
+                        shutil.copy2(state, Path(scratch) / "cache" / COMPUTE_STATE)
+                    comp.reasons.append(run_compute(scratch_paths).reason)
+                if surv.stale:
+                    survey_step(scratch_paths)
+                elif (results_dir / SURVEY_RESULTS).exists():
+                    shutil.copyfile(results_dir / SURVEY_RESULTS, scratch_dir / SURVEY_RESULTS)
+                results_dir = scratch_dir
+            elif not dry_run:
+                if comp.stale:
+                    tc = time.perf_counter()
+                    comp.reasons.append(run_compute(paths).reason)
+                    rels = [r for r in result_files(results_dir) if r != SURVEY_RESULTS]
+                    produced = [results_dir / r for r in [*rels, "meta.json"]]
+                    manifest.record(comp, produced, time.perf_counter() - tc)
+                    manifest.save(inp.env)
+                if surv.stale:
+                    tc = time.perf_counter()
+                    manifest.record(surv, [survey_step(paths)], time.perf_counter() - tc)
+                    manifest.save(inp.env)
 
-        from indicators.distributed import ReportTask, run_reports
+            # Reports
+            specs = [area_spec(s, areas) for s in selected]
+            if with_province:
+                specs[:0] = [province_spec(), survey_spec()]  # the province-wide reports
+            index = ResultsIndex(results_dir)
+            by_key = {}
+            for spec in specs:
+                if spec.key == SURVEY_KEY:
+                    st = survey_step_plan(inp, spec, notebooks, results_dir)
+                elif spec.key in WHOLE_RESULTS:
+                    st = province_step_plan(inp, spec, notebooks, results_dir)
+                else:
+                    st = area_step_plan(inp, spec, index, notebooks)
+                st.reasons = manifest.reasons(st, inp.env, force)
+                steps.append(st)
+                by_key[spec.key] = (spec, st)
 
-        # The need index over all wijken, for the province report only (a one-area
-        # rebuild does not pay for it): recomputed whenever that report is rebuilt.
-        prov_step = by_key.get(PROVINCE_KEY, (None, None))[1]
-        if prov_step is not None and prov_step.stale:
-            tn = time.perf_counter()
-            need_path, _ = need_step(paths, results_dir, force=True)
-            ns = Step(id="need", name="need index", inputs={}, outputs=[need_path])
-            ns.reasons = ["provincie is rebuilt"]
-            steps.insert(steps.index(prov_step), ns)
-            manifest.record(ns, [need_path], time.perf_counter() - tn)
+            if dry_run:
+                prov = by_key.get(PROVINCE_KEY, (None, None))[1]
+                if prov is not None and prov.stale:
+                    need = Step(id="need", name="need index", inputs={})
+                    need.reasons = ["provincie is rebuilt"]
+                    steps.insert(steps.index(prov), need)
+                steps.append(_index_dry(inp, steps, manifest))
+                return BuildResult(steps, [], True, time.perf_counter() - t0, peak_rss_mb()[0])
 
-        # The province reads all results; an area its own slice, written just before
-        # its task is sent (run_reports' ``prepare``), so few slices exist at a time.
-        tasks = [
-            ReportTask(spec=spec, results_dir=results_dir if spec.key in WHOLE_RESULTS else None)
-            for spec, st in by_key.values()
-            if st.stale
-        ]
+            from indicators.distributed import ReportTask, run_reports
 
-        def prepare(task: ReportTask) -> ReportTask:
-            if task.results_dir is not None:
-                return task
-            d = index.write_slice(task.spec.key, paths.build_dir / "slices" / task.spec.key)
-            return ReportTask(spec=task.spec, results_dir=d)
+            # The need index over all wijken, for the province report only (a one-area
+            # rebuild does not pay for it): recomputed whenever that report is rebuilt.
+            prov_step = by_key.get(PROVINCE_KEY, (None, None))[1]
+            if prov_step is not None and prov_step.stale:
+                tn = time.perf_counter()
+                need_path, _ = need_step(paths, results_dir, force=True)
+                ns = Step(id="need", name="need index", inputs={}, outputs=[need_path])
+                ns.reasons = ["provincie is rebuilt"]
+                steps.insert(steps.index(prov_step), ns)
+                manifest.record(ns, [need_path], time.perf_counter() - tn)
 
-        outcomes: list = []
-        last_save = time.perf_counter()
-
-        def done(o) -> None:
-            nonlocal last_save
-            spec, st = by_key[o.slug]
-            o.reasons = list(st.reasons)
-            if o.ok:
-                published = {Path(p).resolve() for p in o.published or o.outputs.values()}
-                for p in set(manifest.outputs(st.id)) - published:
-                    with contextlib.suppress(FileNotFoundError):
-                        p.unlink()  # left over from the previous build of this report
-                manifest.record(st, sorted(published), o.seconds)
-                shutil.rmtree(paths.build_dir / "slices" / spec.key, ignore_errors=True)
-                with contextlib.suppress(FileNotFoundError):  # an older failure, now fixed
-                    (paths.build_dir / "failed" / f"{spec.key}.ipynb").unlink()
-            else:
-                manifest.forget(st.id)
-            outcomes.append(o)
-            if time.perf_counter() - last_save > 30:
-                manifest.save(inp.env)
-                last_save = time.perf_counter()
-            if progress:
-                progress(o)
-
-        for spec, st in by_key.values():
-            if not st.stale:
-                o = AreaOutcome(
-                    spec.key,
-                    True,
-                    outputs={"html": st.outputs[0], "pdf": st.outputs[1]},
-                    published=manifest.outputs(st.id),
-                    cached=True,
+            # The province reads all results; an area its own slice, written just before
+            # its task is sent (run_reports' ``prepare``), so few slices exist at a time.
+            tasks = [
+                ReportTask(
+                    spec=spec, results_dir=results_dir if spec.key in WHOLE_RESULTS else None
                 )
+                for spec, st in by_key.values()
+                if st.stale
+            ]
+
+            def prepare(task: ReportTask) -> ReportTask:
+                if task.results_dir is not None:
+                    return task
+                d = index.write_slice(task.spec.key, paths.build_dir / "slices" / task.spec.key)
+                return ReportTask(spec=task.spec, results_dir=d)
+
+            outcomes: list = []
+            last_save = time.perf_counter()
+
+            def done(o) -> None:
+                nonlocal last_save
+                spec, st = by_key[o.slug]
+                o.reasons = list(st.reasons)
+                if o.ok:
+                    published = {Path(p).resolve() for p in o.published or o.outputs.values()}
+                    for p in set(manifest.outputs(st.id)) - published:
+                        with contextlib.suppress(FileNotFoundError):
+                            p.unlink()  # left over from the previous build of this report
+                    manifest.record(st, sorted(published), o.seconds)
+                    shutil.rmtree(paths.build_dir / "slices" / spec.key, ignore_errors=True)
+                    with contextlib.suppress(FileNotFoundError):  # an older failure, now fixed
+                        (paths.build_dir / "failed" / f"{spec.key}.ipynb").unlink()
+                else:
+                    manifest.forget(st.id)
                 outcomes.append(o)
+                if time.perf_counter() - last_save > 30:
+                    manifest.save(inp.env)
+                    last_save = time.perf_counter()
                 if progress:
                     progress(o)
-        try:
-            run_reports(
-                tasks,
-                paths=paths,
-                engine=engine_name,
-                execution=execution,
-                notebooks=notebooks,
-                jobs=jobs,
-                scheduler=scheduler,
-                on_done=done,
-                prepare=prepare,
-            )
-        finally:
+
+            for spec, st in by_key.values():
+                if not st.stale:
+                    o = AreaOutcome(
+                        spec.key,
+                        True,
+                        outputs={"html": st.outputs[0], "pdf": st.outputs[1]},
+                        published=manifest.outputs(st.id),
+                        cached=True,
+                    )
+                    outcomes.append(o)
+                    if progress:
+                        progress(o)
+            try:
+                run_reports(
+                    tasks,
+                    paths=paths,
+                    engine=engine_name,
+                    execution=execution,
+                    notebooks=notebooks,
+                    jobs=jobs,
+                    scheduler=scheduler,
+                    on_done=done,
+                    prepare=prepare,
+                    pool=pool,
+                )
+            finally:
+                manifest.save(inp.env)
+
+            # Index
+            from indicators.site import write_index
+
+            idx = index_step_plan(inp)
+            idx.reasons = manifest.reasons(idx, inp.env, force)
+            steps.append(idx)
+            if idx.stale:
+                ti = time.perf_counter()
+                write_index(paths.output_dir, areas, results_dir)
+                manifest.record(idx, idx.outputs, time.perf_counter() - ti)
             manifest.save(inp.env)
-
-        # Index
-        from indicators.site import write_index
-
-        idx = index_step_plan(inp)
-        idx.reasons = manifest.reasons(idx, inp.env, force)
-        steps.append(idx)
-        if idx.stale:
-            ti = time.perf_counter()
-            write_index(paths.output_dir, areas, results_dir)
-            manifest.record(idx, idx.outputs, time.perf_counter() - ti)
-        manifest.save(inp.env)
-        save_import_cache(imports_cache)
+            save_import_cache(imports_cache)
+        finally:
+            if pool is not None:
+                pool.close()  # unused (nothing to rebuild) or after a failure; idempotent
     outcomes.sort(key=lambda o: o.slug)
     own = peak_rss_mb()[0]
     built = [o for o in outcomes if not o.cached]

@@ -13,7 +13,9 @@ Backends:
 - ``jobs=1``: in this process (warm after the first report).
 - ``jobs=N``: ``N`` local worker processes (default: all cores) that import the
   libraries once (:func:`indicators.warm.warm_up`) and run many reports each;
-  they fork from a ``forkserver`` that preloaded the libraries.
+  they fork from a ``forkserver`` that preloaded the libraries. A build starts
+  them (:class:`WorkerPool`) before its compute step when reports will follow,
+  also for one report, so their start-up overlaps the compute step.
 - ``scheduler=ADDRESS``: the same tasks on a Dask distributed cluster
   (``dask.distributed.Client(ADDRESS)``); ``scheduler="local"`` starts a
   :class:`~dask.distributed.LocalCluster` with ``jobs`` single-threaded worker
@@ -95,6 +97,104 @@ def _context():
     return ctx
 
 
+class WorkerPool:
+    """Local warm worker processes, started before their tasks exist.
+
+    The build starts them before its compute step when reports will follow, so
+    that the worker start-up (a forkserver importing pandas, matplotlib and the
+    toolkit, about 2.5 s of CPU) runs on another core while the compute step
+    runs, instead of after it (issue 7: a one-area rebuild waited for it).
+    :func:`run_reports` then sends its tasks to these workers. Close it
+    (:meth:`close`, or use it as a context manager) when it is not used.
+    """
+
+    def __init__(self, jobs: int, execution: str = "warm") -> None:
+        import threading
+
+        self.jobs = max(1, int(jobs))
+        self._executor: ProcessPoolExecutor | None = None
+        self._error: BaseException | None = None
+        # Starting a worker waits until the forkserver has imported the libraries
+        # (about 1.3 s): a thread does that waiting, so the caller goes on at once.
+        self._starting = threading.Thread(
+            target=self._start, args=(execution,), name="start-workers", daemon=True
+        )
+        self._starting.start()
+
+    def _start(self, execution: str) -> None:
+        try:
+            ex = ProcessPoolExecutor(
+                max_workers=self.jobs,
+                mp_context=_context(),
+                initializer=_init_worker,
+                initargs=(execution,),
+            )
+            # ProcessPoolExecutor starts a process per submitted task while none is
+            # idle: one trivial task per worker starts them all now.
+            for _ in range(self.jobs):
+                ex.submit(os.getpid)
+            self._executor = ex
+        except BaseException as exc:  # reported when the executor is used
+            self._error = exc
+
+    @property
+    def executor(self) -> ProcessPoolExecutor:
+        """The started executor (waits for the start if it is still going on)."""
+        self._starting.join()
+        if self._error is not None:
+            raise IndicatorsError(f"could not start the report workers: {self._error}")
+        assert self._executor is not None
+        return self._executor
+
+    def close(self) -> None:
+        """Stop the workers (after any task they are running); idempotent."""
+        self._starting.join()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _init_worker(execution: str) -> None:
+    """Start a worker process: exit with its parent, import the libraries (warm)."""
+    _exit_with_parent()
+    if execution == "warm":
+        from indicators.warm import warm_up
+
+        warm_up()
+
+
+def _exit_with_parent() -> None:
+    """End this worker as soon as the process that started it ends.
+
+    A worker waits for tasks on a queue whose write end it holds itself, so it
+    never sees the build process end; and the forkserver it was forked from
+    stays up while any worker lives. A build killed outright (out of memory,
+    SIGKILL) therefore left its workers and the forkserver running, holding
+    the build's output pipes. multiprocessing gives every child a sentinel
+    that becomes ready when its parent (the build process, also for a
+    forkserver child) ends; a thread waits on it. Written by hand:
+    ProcessPoolExecutor has no option for it.
+    """
+    import multiprocessing as mp
+    import threading
+    from multiprocessing.connection import wait as wait_ready
+
+    parent = mp.parent_process()
+    if parent is None:  # not a multiprocessing child
+        return
+
+    def watch() -> None:
+        wait_ready([parent.sentinel])
+        os._exit(70)  # EX_SOFTWARE: no cleanup, the build that wanted the results is gone
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def _lost(task: ReportTask, paths, exc: BaseException):
     """Outcome of a task whose worker failed outside the report (crash, lost worker)."""
     from indicators.pipeline import AreaOutcome
@@ -122,12 +222,14 @@ def run_reports(
     scheduler: str | None = None,
     on_done: Callable | None = None,
     prepare: Callable[[ReportTask], ReportTask] | None = None,
+    pool: WorkerPool | None = None,
 ) -> list:
     """Run every task; returns their outcomes (failed ones included), calling ``on_done``.
 
     ``prepare(task)`` runs here, just before a task is sent, and returns the
     task to send (the build writes the task's results slice then), so only the
-    inputs of the tasks in flight exist at any time.
+    inputs of the tasks in flight exist at any time. ``pool``: workers started
+    earlier (:class:`WorkerPool`), used instead of new ones and closed at the end.
     """
     outcomes: list = []
 
@@ -140,20 +242,23 @@ def run_reports(
         return prepare(task) if prepare else task
 
     if not tasks:
+        if pool is not None:
+            pool.close()
         return outcomes
     if scheduler:
         _run_dask(tasks, scheduler, paths, engine, execution, notebooks, jobs, done, ready)
         return outcomes
-    jobs = max(1, min(jobs or default_jobs(), len(tasks)))
-    if jobs == 1:
-        for task in tasks:
-            done(run_report(ready(task), paths, engine, execution, notebooks))
-        return outcomes
-    from indicators.warm import warm_up
-
-    init = warm_up if execution == "warm" else None
+    if pool is None:
+        jobs = max(1, min(jobs or default_jobs(), len(tasks)))
+        if jobs == 1:
+            for task in tasks:
+                done(run_report(ready(task), paths, engine, execution, notebooks))
+            return outcomes
+        pool = WorkerPool(jobs, execution)
+    jobs = pool.jobs
     todo = iter(tasks)
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=init) as ex:
+    with pool:
+        ex = pool.executor
         running: dict = {}
 
         def fill() -> None:

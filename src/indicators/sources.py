@@ -52,6 +52,8 @@ LEVELS = ["land", "provincie", "gemeente", "wijk", "buurt"]
 UNIT_COLUMNS = ["unit_code", "level", "name", "gemeente_code", "wijk_code", "region"]
 OBS_COLUMNS = ["unit_code", "indicator_id", "period", "numerator", "denominator", "value", "se"]
 NUMERIC = ["numerator", "denominator", "value", "se"]
+#: Row order of a loaded observation table.
+SORT_KEY = ["indicator_id", "unit_code", "period"]
 
 UNITS_SCHEMA = pa.DataFrameSchema(
     {
@@ -79,6 +81,14 @@ OBSERVATIONS_SCHEMA = pa.DataFrameSchema(
     unique=["unit_code", "indicator_id", "period"],
     strict=True,
     name="observations",
+)
+
+
+#: :data:`OBSERVATIONS_SCHEMA` without its uniqueness check: :func:`load_observations`
+#: finds duplicate keys itself, on the keys it sorts anyway and with line numbers, in
+#: a twentieth of the time pandera's check takes (0.32 s for 835,673 rows; issue 7).
+_OBSERVATIONS_ROWS = pa.DataFrameSchema(
+    OBSERVATIONS_SCHEMA.columns, strict=True, name="observations"
 )
 
 
@@ -316,9 +326,16 @@ def load_observations(
                 c,
             )
     key = ["unit_code", "indicator_id", "period"]
-    dup = df.duplicated(key)
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy(dtype=bool))[0])
+    # Sorted by key (stable: equal keys keep their file order), a duplicate is equal to
+    # the row before it; the first such row in file order is reported.
+    df = df.reset_index(drop=True)  # labels are positions below
+    order = df.sort_values(SORT_KEY, kind="stable").index.to_numpy()
+    k = [df[c].to_numpy()[order] for c in SORT_KEY]
+    same = np.ones(len(order) - 1, dtype=bool) if len(order) else np.zeros(0, dtype=bool)
+    for col in k:
+        same &= col[1:] == col[:-1]
+    if same.any():
+        i = int(order[1:][same].min())
         first = int(np.flatnonzero((df[key] == df[key].iloc[i]).all(axis=1).to_numpy())[0])
         raise InputError(
             f"duplicate key (unit_code, indicator_id, period) = ({df['unit_code'].iloc[i]!r}, "
@@ -355,13 +372,11 @@ def load_observations(
         "numerator",
     )
     try:
-        df = OBSERVATIONS_SCHEMA.validate(df, lazy=True)
+        df = _OBSERVATIONS_ROWS.validate(df, lazy=True)  # keys were checked above
     except pa.errors.SchemaErrors as err:
         raise _schema_error(err, path) from None
     notes = read_notes(df)
-    df = df.sort_values(["indicator_id", "unit_code", "period"], kind="stable").reset_index(
-        drop=True
-    )
+    df = df.take(order).reset_index(drop=True)
     df.attrs["read_notes"] = notes
     return df
 

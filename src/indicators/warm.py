@@ -68,7 +68,16 @@ WARM_MODULES = (
     "indicators.present.need",
     "indicators.maps",
     "indicators.render",
+    "indicators.render.builtin",
     "indicators.pipeline",
+    # what the area notebook imports in its later cells, and the Excel writer
+    "indicators.present.trendbreak",
+    "indicators.trendbreak",
+    "indicators.present.survey",
+    "indicators.survey.analysis",
+    "indicators.present.downloads",
+    "openpyxl",
+    "lxml.etree",
 )
 
 

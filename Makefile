@@ -37,8 +37,9 @@ test: $(STAMP) lint ## Lint, then run the whole test suite (unit, reference and 
 test-fast: $(STAMP) ## Unit tests only (skips the end-to-end builds)
 	$(BIN)/python -m pytest -m "not integration"
 
-bench: $(STAMP) ## Benchmarks: papermill vs warm vs cached builds, scale run (ratios vs a same-run baseline)
-	$(BIN)/python benchmarks/run.py
+BENCH_ARGS ?=
+bench: $(STAMP) ## Benchmarks: papermill vs warm vs cached builds, scale run (ratios vs a same-run baseline); BENCH_ARGS="--full 300 3000"
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 bench-its: $(STAMP) ## Trend-break simulation study: CI coverage over 1,000 replicates, and power
 	$(BIN)/python benchmarks/its_coverage.py

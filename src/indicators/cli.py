@@ -294,7 +294,7 @@ def scale_data(
         f"{d.n_buurten} buurten, {d.n_wijken} wijken, {d.n_gemeenten} gemeenten, "
         f"{d.n_observations} waarnemingen, {d.n_areas} gebieden in {d.seconds:.1f} s "
         f"(peak RSS {d.peak_rss_mb:.0f} MB)\n"
-        f"indicators build --all --no-province --data-dir {d.data_dir} "
+        f"indicators build --all --data-dir {d.data_dir} "
         f"--params-dir {d.params_dir} --build-dir {out_dir / 'build'} --output-dir {out_dir / 'out'}",
         highlight=False,
         soft_wrap=True,

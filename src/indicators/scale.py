@@ -20,11 +20,12 @@ gemeente, so memory stays bounded by the demo data plus one gemeente, whatever
 ``n_buurten`` is. Build with::
 
     indicators scale-data 3000 /tmp/scale
-    indicators build --all --no-province --data-dir /tmp/scale/data \
+    indicators build --all --data-dir /tmp/scale/data \
         --params-dir /tmp/scale/params --build-dir /tmp/scale/build --output-dir /tmp/scale/out
 
-The province report is left out: its notebook reads the embedded demo data
-and every params file of the project, not the synthetic ones.
+The province report is built too: it reads the results and the need index of
+the given data, and its tables and dot plots are capped (``present.cap``), so
+its cost does not grow with the number of areas.
 """
 
 from __future__ import annotations

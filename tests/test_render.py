@@ -373,6 +373,48 @@ def test_typst_table_cells_match_pandoc_per_cell(tmp_path, with_marker):
     assert cells_out[: len(expected)] == expected
 
 
+def _typst_columns(md: str) -> list[str]:
+    import subprocess
+
+    from indicators.render.builtin import LUA_FILTER, pandoc_path
+
+    out = subprocess.run(
+        [pandoc_path(), "-f", "markdown", "-t", "typst", "--lua-filter", str(LUA_FILTER)],
+        input=md.encode(),
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    return re.search(r"columns: \((.*?),?\),", out).group(1).split(", ")
+
+
+def test_typst_number_columns_leave_the_name_column_room():
+    """The province's side-by-side table: six number columns with a comparison symbol
+    and long headers. The number columns share at most 38 em (their headers hyphenate),
+    so the area names keep the rest of the line; before, the symbol made them text
+    columns and every column got an equal share, names wrapping over four lines."""
+    head = ["Gebied", "Geregistreerde misdrijven", "Ervaren gezondheid (zeer) goed",
+            "Voortijdig schoolverlaters", "Personen met bijstand",
+            "Sociale huurwoningen (corporatiebezit)", "Ernstig eenzaam"]  # fmt: skip
+    rows = [["Vastenavondkamp-Blerick", "114,8 \u25bc", "69,0 \u25cf", ".", "84,3 \u25bc",
+             "51,7", "16,8 \u25b2"], ["*Nederland*", "47,1", "75,6", "2,0", "31,5", "28,5",
+             "11,4"]]  # fmt: skip
+    md = "| " + " | ".join(head) + " |\n|:--" + "|--:" * 6 + "|\n"
+    md += "".join("| " + " | ".join(r) + " |\n" for r in rows)
+    cols = _typst_columns(md)
+    assert cols[0] == "1fr"
+    widths = [float(c.removesuffix("em")) for c in cols[1:]]
+    assert sum(widths) == pytest.approx(38, abs=0.35)
+    # a number column still holds its longest value ("114,8 ▼": 7 characters)
+    assert widths[0] >= 7 * 0.62 + 1.8 - 0.05
+    # a narrow table keeps the widths its header words ask for (unchanged behaviour)
+    small = "| Gebied | Waarde |\n|:--|--:|\n| Vaals | 12,5 \u25bc |\n"
+    assert _typst_columns(small) == ["1fr", f"{max(6 * 0.62, 6 * 0.7) + 1.8:.1f}em"]
+    # values that alone do not fit fall back to automatic columns
+    wide = "| a | " + " | ".join(f"k{i}" for i in range(9)) + " |\n|--" + "|--" * 9 + "|\n"
+    wide += "| x | " + " | ".join("1.234.567,8" for _ in range(9)) + " |\n"
+    assert set(_typst_columns(wide)) == {"auto"}
+
+
 def test_bad_format_and_source(workdir):
     with pytest.raises(RenderError, match="docx"):
         render(workdir, formats=("docx",), engine="builtin")

@@ -13,10 +13,11 @@ Used by indicators.render.builtin for both pandoc runs (FORMAT "html5" and
     An unknown fig-/tbl- reference is an error; other @words stay literal text.
   * ::: {.callout-note|warning|important|tip|caution} with an optional first
     `## Title` heading or a title="..." attribute -> a styled box.
-  * Columns whose body cells are all numbers (1.234 / 12,3% / -4,5) and that
+  * Columns whose body cells are all numbers (1.234 / 12,3% / -4,5 / 80,4 ▼) and that
     have no explicit alignment are right-aligned. Column widths are automatic
     (the dashes of pipe tables are ignored); in Typst, text columns share the
-    free width and number columns fit their content.
+    free width and number columns fit their content, within a budget that
+    leaves the text columns room.
   * Images must be local files that exist (paths relative to the main
     document); anything else is an error, so a report never fetches from
     the network and never silently drops a figure.
@@ -107,8 +108,18 @@ local function strip_prefix(s)
   return s
 end
 
+-- A number, optionally followed by one of the reports' comparison symbols
+-- (12,3 ▼ in the side-by-side tables).
+local SYMBOLS = { "\u{25bc}", "\u{25b2}", "\u{25cf}" }
+
 local function is_number(s)
   s = strip_prefix(s:gsub("\u{a0}", " "))
+  for _, sym in ipairs(SYMBOLS) do
+    if #s > #sym and s:sub(-#sym) == sym then
+      s = s:sub(1, -#sym - 1):gsub("%s+$", "")
+      break
+    end
+  end
   return s:match("^%d[%d%.,]*%s*%%?$") ~= nil
 end
 
@@ -228,9 +239,10 @@ local function ulen(s)
   return utf8.len(s) or #s
 end
 
--- Width of a number column in em: its longest value, or the longest word of its
--- header (a long header wraps instead of widening the column), plus the cell inset.
-local function number_column_width(tbl, c)
+-- Width of a number column in em: what its longest value needs, and what the
+-- longest word of its header needs (a long header wraps instead of widening the
+-- column); both with the cell inset.
+local function number_column_widths(tbl, c)
   local chars, word = 0, 0
   for _, body in ipairs(tbl.bodies) do
     for _, row in ipairs(body.body) do
@@ -242,27 +254,45 @@ local function number_column_width(tbl, c)
       word = math.max(word, ulen(w))
     end
   end
-  return math.max(chars * 0.62, word * 0.7) + 1.8
+  local values = chars * 0.62 + 1.8
+  return values, math.max(values, word * 0.7 + 1.8)
 end
 
--- Typst: number columns are as wide as their numbers, text columns share the rest
--- (1fr), so tables span the text width; very wide tables fall back to auto columns.
+-- Em the number columns of a table with a text column may take together; the text
+-- width is about 47 em, so a text column keeps at least about 9 em.
+local NUMBER_BUDGET = 38
+
+-- Typst: number columns are as wide as their numbers and header words, text columns
+-- share the rest (1fr), so tables span the text width. When the header words do not
+-- fit the budget, number columns get what their values need plus an equal share of
+-- what is left (their headers then hyphenate), so the text column (area names) is not
+-- squeezed; only when the values alone do not fit do all columns become auto.
 local function typst_table(tbl, numeric, label)
   local cols, aligns = {}, {}
-  local fixed, any_text = 0, false
+  local need, want = {}, {}
+  local sum_need, sum_want, any_text = 0, 0, false
   for c, spec in ipairs(tbl.colspecs) do
     aligns[c] = ALIGN[spec[1]] or "left"
     if numeric[c] then
-      local w = number_column_width(tbl, c)
-      fixed = fixed + w
-      cols[c] = string.format("%.1fem", w)
+      need[c], want[c] = number_column_widths(tbl, c)
+      sum_need, sum_want = sum_need + need[c], sum_want + want[c]
     else
       any_text = true
       cols[c] = "1fr"
     end
   end
-  if not any_text or fixed > 38 then
-    for c = 1, #cols do cols[c] = "auto" end
+  if not any_text or sum_need > NUMBER_BUDGET then
+    for c = 1, #tbl.colspecs do cols[c] = "auto" end
+  else
+    -- Below the budget each column gets what it wants; above it, the room beyond
+    -- the values is shared in proportion to what each header word asks for.
+    local scale = 1
+    if sum_want > NUMBER_BUDGET then
+      scale = (NUMBER_BUDGET - sum_need) / (sum_want - sum_need)
+    end
+    for c in pairs(need) do
+      cols[c] = string.format("%.1fem", need[c] + (want[c] - need[c]) * scale)
+    end
   end
   local contents = {}
   for _, row in ipairs(tbl.head.rows) do

@@ -73,10 +73,9 @@ sys.exit(0 if o.ok else o.error)
 SCALE = """
 import json, sys, time
 from pathlib import Path
-import yaml
 from indicators.cache import ResultsIndex, peak_rss_mb
 from indicators.pipeline import Paths, run_compute, survey_step
-from indicators.scale import generate
+from indicators.scale import change_one_buurt, generate
 n, out = int(sys.argv[1]), Path(sys.argv[2])
 d = generate(n, out)
 paths = Paths.default(data_dir=d.data_dir, params_dir=d.params_dir, build_dir=out / "build")
@@ -89,18 +88,7 @@ index = ResultsIndex(results)
 keys = [index.slice_inputs(p.stem) for p in sorted(d.params_dir.glob("*.yml"))]
 t_index = time.perf_counter() - t
 # One buurt's numerator changed: the incremental compute step (issue 7).
-slug = sorted(p.stem for p in d.params_dir.glob("*.yml"))[0]
-buurt = yaml.safe_load((d.params_dir / f"{slug}.yml").read_text(encoding="utf-8"))["units"][0]
-obs = d.data_dir / "observations.csv"
-lines = obs.read_text(encoding="utf-8").splitlines(keepends=True)
-for i, line in enumerate(lines):
-    f = line.split(",")
-    if f[0] == buurt and f[3] not in ("", "0"):
-        f[3] = str(int(float(f[3])) - 1)
-        lines[i] = ",".join(f)
-        break
-obs.write_text("".join(lines), encoding="utf-8")
-del lines
+change_one_buurt(d.data_dir, d.params_dir)
 t = time.perf_counter()
 run = run_compute(paths)
 t_one = time.perf_counter() - t
@@ -515,7 +503,7 @@ def _rss(text: str) -> tuple[float, float, float]:
 
 def _full_build(n_areas: int, out: Path, jobs: int) -> dict:
     """(h) ``indicators build --all`` on N synthetic areas, then one buurt changed."""
-    from indicators.scale import generate
+    from indicators.scale import change_one_buurt, generate
 
     d = generate(n_areas * 10, out, n_areas=n_areas)
     dirs = ["--data-dir", str(d.data_dir), "--params-dir", str(d.params_dir),
@@ -528,19 +516,7 @@ def _full_build(n_areas: int, out: Path, jobs: int) -> dict:
         flush=True,
     )
     # One buurt's numerator changed: rebuild the area that contains it.
-    slug = sorted(p.stem for p in d.params_dir.glob("*.yml"))[0]
-    import yaml
-
-    buurt = yaml.safe_load((d.params_dir / f"{slug}.yml").read_text(encoding="utf-8"))["units"][0]
-    obs = d.data_dir / "observations.csv"
-    lines = obs.read_text(encoding="utf-8").splitlines(keepends=True)
-    for i, line in enumerate(lines):
-        f = line.split(",")
-        if f[0] == buurt and f[3] not in ("", "0"):
-            f[3] = str(int(float(f[3])) - 1)
-            lines[i] = ",".join(f)
-            break
-    obs.write_text("".join(lines), encoding="utf-8")
+    slug, _, _ = change_one_buurt(d.data_dir, d.params_dir)
     inc_wall, inc_text = _cli(["build", "--area", slug, "--jobs", str(jobs), *dirs])
     rebuilt = [ln for ln in inc_text.splitlines() if ln.startswith("rebuilt")]
     print(f"  (h) one buurt changed, rebuild {slug}: {inc_wall:.1f} s", flush=True)

@@ -315,3 +315,28 @@ def subset(
             yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8"
         )
     return data, params
+
+
+def change_one_buurt(data_dir: Path, params_dir: Path) -> tuple[str, str, int]:
+    """Lower one numerator of the first buurt of the first area by one, in place.
+
+    The edit a user makes when one buurt's data are corrected; benchmarks time the
+    rebuild that follows (``benchmarks/run.py`` parts g and h). The file is
+    rewritten as it was except for that one cell. Returns ``(area slug, buurt code,
+    line number)`` (line 1 is the header).
+    """
+    import yaml
+
+    slug = sorted(p.stem for p in Path(params_dir).glob("*.yml"))[0]
+    raw = yaml.safe_load((Path(params_dir) / f"{slug}.yml").read_text(encoding="utf-8"))
+    buurt = raw["units"][0]
+    obs = Path(data_dir) / "observations.csv"
+    lines = obs.read_text(encoding="utf-8").splitlines(keepends=True)
+    for i, line in enumerate(lines[1:], start=1):
+        f = line.split(",")
+        if f[0] == buurt and f[3] not in ("", "0"):
+            f[3] = str(int(float(f[3])) - 1)
+            lines[i] = ",".join(f)
+            obs.write_text("".join(lines), encoding="utf-8")
+            return slug, buurt, i + 1
+    raise ValueError(f"{obs}: no observation of {buurt} with a numerator above 0")

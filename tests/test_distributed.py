@@ -21,6 +21,10 @@ from pathlib import Path
 
 if area == "kapot":
     raise RuntimeError("opzettelijk kapot")
+if area.startswith("dood"):  # kills its worker process, as the out-of-memory killer would
+    import os, signal
+
+    os.kill(os.getpid(), signal.SIGKILL)
 out = Path(fragments_dir)
 out.mkdir(parents=True, exist_ok=True)
 (out / "body.md").write_text(f"Rapport voor **{area}**.\\n", encoding="utf-8")
@@ -184,6 +188,38 @@ def test_an_unused_pool_is_closed_with_no_tasks(tiny):
     with pytest.raises(RuntimeError, match="after shutdown"):
         pool.executor.submit(os.getpid)
     pool.close()  # idempotent
+
+
+def test_a_report_that_kills_its_worker_fails_alone_and_the_build_goes_on(tiny):
+    """A worker that dies breaks Python's process pool: every report in flight fails
+    and nothing more can be sent. The reports in flight then run again one at a
+    time on new workers; the one that kills its worker alone is the one that fails,
+    and every other report, in flight or not yet sent, is built."""
+    import dataclasses
+
+    paths, tasks = tiny
+
+    def task(key: str):
+        spec = dataclasses.replace(
+            tasks[0].spec, key=key, parameters={"area": key}, dest=f"areas/{key}",
+            pdf_name=f"{key}.pdf", title=f"Rapport {key}", area_name=key,
+        )  # fmt: skip
+        return dataclasses.replace(tasks[0], spec=spec)
+
+    keys = ["een", "dood", "twee", "drie", "vier", "vijf", "zes", "dood2", "zeven"]
+    done = []
+    outcomes = run_reports(
+        [task(k) for k in keys], paths=paths, engine="builtin", jobs=2, on_done=done.append
+    )
+    by = {o.slug: o for o in outcomes}
+    assert sorted(by) == sorted(keys) and len(outcomes) == len(keys) and done == outcomes
+    for key in ("dood", "dood2"):
+        assert not by[key].ok
+        assert "died while running this report alone" in by[key].error
+        assert not (paths.output_dir / f"areas/{key}").exists()
+    for key in set(keys) - {"dood", "dood2"}:
+        assert by[key].ok, (key, by[key].error)
+        assert (paths.output_dir / f"areas/{key}/{key}.pdf").stat().st_size > 1000
 
 
 KILLED_BUILD = """

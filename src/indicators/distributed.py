@@ -195,17 +195,26 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-def _lost(task: ReportTask, paths, exc: BaseException):
-    """Outcome of a task whose worker failed outside the report (crash, lost worker)."""
+def _lost(task: ReportTask, paths, exc: BaseException, *, alone: bool = False):
+    """Outcome of a task whose worker failed outside the report (crash, lost worker).
+
+    ``alone``: the task ran alone on its worker when the worker died, so it is the
+    cause (the worker was killed, e.g. for memory, or crashed)."""
     from indicators.pipeline import AreaOutcome
 
     key = task.spec.key
     audit = Path(paths.build_dir) / "audit" / f"{key}.json"
     failed = Path(paths.build_dir) / "failed" / f"{key}.ipynb"
+    what = (
+        "the worker process died while running this report alone (killed, e.g. for "
+        "memory, or crashed)"
+        if alone
+        else "worker failed"
+    )
     return AreaOutcome(
         key,
         False,
-        error=f"worker failed: {type(exc).__name__}: {exc}".strip(),
+        error=f"{what}: {type(exc).__name__}: {exc}".strip(),
         notebook=failed if failed.exists() else None,
         audit=audit if audit.exists() else None,
     )
@@ -255,32 +264,96 @@ def run_reports(
                 done(run_report(ready(task), paths, engine, execution, notebooks))
             return outcomes
         pool = WorkerPool(jobs, execution)
+    _run_local(pool, tasks, paths, engine, execution, notebooks, done, ready)
+    return outcomes
+
+
+def _run_local(pool, tasks, paths, engine, execution, notebooks, done, ready) -> None:
+    """Run ``tasks`` on the local ``pool``, at most ``WINDOW_PER_WORKER`` per worker in flight.
+
+    A worker that dies (killed for memory, a crash in a library) breaks the whole
+    ``ProcessPoolExecutor``: every task in flight fails with ``BrokenProcessPool``
+    and no new task can be sent. Which of them killed the worker is unknown, so
+    the build starts new workers and runs those tasks again one at a time: one that
+    breaks its worker while running alone is the cause and fails (with the signal);
+    the others and all tasks not yet sent run as usual. Written by hand because
+    ``concurrent.futures`` has no such recovery; Dask reschedules by itself.
+    """
+    from collections import deque
+    from concurrent.futures.process import BrokenProcessPool
+
     jobs = pool.jobs
     todo = iter(tasks)
-    with pool:
-        ex = pool.executor
-        running: dict = {}
+    suspects: deque[ReportTask] = deque()  # in flight when a worker died
+    unsent: deque[ReportTask] = deque()  # prepared, but the pool broke before sending
 
-        def fill() -> None:
-            while len(running) < jobs * WINDOW_PER_WORKER:
+    def send(ex: ProcessPoolExecutor, task: ReportTask):
+        return ex.submit(run_report, task, paths, engine, execution, notebooks)
+
+    def fill(ex: ProcessPoolExecutor, running: dict) -> None:
+        while len(running) < jobs * WINDOW_PER_WORKER:
+            if unsent:
+                task = unsent.popleft()  # prepared already
+            else:
                 task = next(todo, None)
                 if task is None:
                     return
                 task = ready(task)
-                running[ex.submit(run_report, task, paths, engine, execution, notebooks)] = task
+            try:
+                running[send(ex, task)] = task
+            except BrokenProcessPool:
+                unsent.appendleft(task)
+                raise
 
-        fill()
-        while running:
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                task = running.pop(fut)
-                try:
-                    o = fut.result()
-                except Exception as exc:  # a worker died (e.g. out of memory)
-                    o = _lost(task, paths, exc)
-                done(o)
-            fill()
-    return outcomes
+    def run_suspects(ex: ProcessPoolExecutor) -> None:
+        while suspects:  # one at a time, to find the one that kills its worker
+            task = suspects[0]
+            try:
+                o = send(ex, task).result()
+            except BrokenProcessPool as exc:
+                suspects.popleft()
+                done(_lost(task, paths, exc, alone=True))
+                raise
+            except Exception as exc:
+                o = _lost(task, paths, exc)
+            suspects.popleft()
+            done(o)
+
+    def run_window(ex: ProcessPoolExecutor) -> None:
+        running: dict = {}
+        try:
+            fill(ex, running)
+            while running:
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                broken = None
+                for fut in finished:
+                    task = running.pop(fut)
+                    try:
+                        o = fut.result()
+                    except BrokenProcessPool as exc:
+                        suspects.append(task)
+                        broken = exc
+                        continue
+                    except Exception as exc:
+                        o = _lost(task, paths, exc)
+                    done(o)
+                if broken is not None:
+                    raise broken
+                fill(ex, running)
+        finally:
+            suspects.extend(running.values())  # still in flight when the pool broke
+
+    try:
+        while True:
+            try:
+                run_suspects(pool.executor)
+                run_window(pool.executor)
+                return
+            except BrokenProcessPool:
+                pool.close()
+                pool = WorkerPool(jobs, execution)
+    finally:
+        pool.close()
 
 
 def _run_dask(tasks, scheduler, paths, engine, execution, notebooks, jobs, done, ready) -> None:

@@ -264,9 +264,10 @@ local NUMBER_BUDGET = 38
 
 -- Typst: number columns are as wide as their numbers and header words, text columns
 -- share the rest (1fr), so tables span the text width. When the header words do not
--- fit the budget, number columns get what their values need plus an equal share of
--- what is left (their headers then hyphenate), so the text column (area names) is not
--- squeezed; only when the values alone do not fit do all columns become auto.
+-- fit the budget, number columns get what their values need plus a share of what is
+-- left, in proportion to what their header words ask for (the headers then
+-- hyphenate), so the text column (area names) is not squeezed; when the values alone
+-- do not fit, or there is no text column, all columns become auto.
 local function typst_table(tbl, numeric, label)
   local cols, aligns = {}, {}
   local need, want = {}, {}

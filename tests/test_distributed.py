@@ -222,6 +222,37 @@ def test_a_report_that_kills_its_worker_fails_alone_and_the_build_goes_on(tiny):
         assert (paths.output_dir / f"areas/{key}/{key}.pdf").stat().st_size > 1000
 
 
+def test_workers_that_die_before_any_report_stop_the_build_with_a_reason(tiny, monkeypatch):
+    """Recovery must not loop: workers that break every pool before a single report
+    comes back (say, they cannot import the libraries) end the build with an error."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from indicators import distributed
+    from indicators.exceptions import IndicatorsError
+
+    class DeadExecutor:
+        def submit(self, *args, **kwargs):
+            raise BrokenProcessPool("a child process terminated abruptly")
+
+    class DeadPool:
+        started = 0
+
+        def __init__(self, jobs, execution="warm"):
+            self.jobs = jobs
+            DeadPool.started += 1
+
+        executor = DeadExecutor()
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(distributed, "WorkerPool", DeadPool)
+    paths, tasks = tiny
+    with pytest.raises(IndicatorsError, match="keep dying before any report finishes"):
+        run_reports(tasks, paths=paths, engine="builtin", pool=DeadPool(2))
+    assert DeadPool.started == 3  # the first pool and two new ones, then it gave up
+
+
 KILLED_BUILD = """
 import os, signal, sys
 from indicators.distributed import WorkerPool

@@ -287,6 +287,12 @@ def _run_local(pool, tasks, paths, engine, execution, notebooks, done, ready) ->
     suspects: deque[ReportTask] = deque()  # in flight when a worker died
     unsent: deque[ReportTask] = deque()  # prepared, but the pool broke before sending
 
+    n_done = [0]  # reports come back so far
+
+    def finish(o) -> None:
+        n_done[0] += 1
+        done(o)
+
     def send(ex: ProcessPoolExecutor, task: ReportTask):
         return ex.submit(run_report, task, paths, engine, execution, notebooks)
 
@@ -312,12 +318,12 @@ def _run_local(pool, tasks, paths, engine, execution, notebooks, done, ready) ->
                 o = send(ex, task).result()
             except BrokenProcessPool as exc:
                 suspects.popleft()
-                done(_lost(task, paths, exc, alone=True))
+                finish(_lost(task, paths, exc, alone=True))
                 raise
             except Exception as exc:
                 o = _lost(task, paths, exc)
             suspects.popleft()
-            done(o)
+            finish(o)
 
     def run_window(ex: ProcessPoolExecutor) -> None:
         running: dict = {}
@@ -336,20 +342,27 @@ def _run_local(pool, tasks, paths, engine, execution, notebooks, done, ready) ->
                         continue
                     except Exception as exc:
                         o = _lost(task, paths, exc)
-                    done(o)
+                    finish(o)
                 if broken is not None:
                     raise broken
                 fill(ex, running)
         finally:
             suspects.extend(running.values())  # still in flight when the pool broke
 
+    idle_breaks = 0  # pools in a row that broke before a single report came back
     try:
         while True:
+            before = n_done[0]
             try:
                 run_suspects(pool.executor)
                 run_window(pool.executor)
                 return
-            except BrokenProcessPool:
+            except BrokenProcessPool as exc:
+                idle_breaks = idle_breaks + 1 if n_done[0] == before else 0
+                if idle_breaks >= 3:  # workers that cannot even start: stop, say why
+                    raise IndicatorsError(
+                        f"the report workers keep dying before any report finishes: {exc}"
+                    ) from exc
                 pool.close()
                 pool = WorkerPool(jobs, execution)
     finally:

@@ -169,7 +169,7 @@ def test_changing_one_params_file_rebuilds_that_area_and_the_province(project):
     # the compute step reruns, finds the same area definition (a comment) and recomputes nothing
     assert reasons["compute"] == [
         "params/kerkrade-oost.yml changed",
-        "incremental: no results changed",
+        "incremental: no results changed; observations: unchanged",
     ]
 
 
@@ -421,32 +421,34 @@ def test_parsed_imports_are_kept_between_builds_by_content(tmp_path, monkeypatch
 
 
 def test_validated_inputs_are_reused_until_the_data_change(project, monkeypatch):
-    """The compute step keeps the validated data (inputs.pkl): a params edit does not
-    parse the CSVs again, the kept frames equal freshly read ones, and a data edit
-    (or a damaged cache file) reads them again."""
+    """The compute step keeps the validated observations (indicators.obsstore): a params
+    edit does not parse the CSV again, the kept frame equals a fresh read, a data edit
+    reads the file again (in part or, for a file this small, in full) and a damaged
+    store is read again too."""
     from indicators import pipeline, sources
 
     root, _ = project
     paths = _paths(root)
-    store = paths.build_dir / "cache" / "inputs.pkl"
-    assert store.exists()  # written by the build's compute step
+    store = paths.build_dir / "cache" / "observations"
+    assert (store / "meta.json").exists()  # written by the build's compute step
     fresh = pipeline.load_inputs(paths)  # no cache: always read
-    real = sources.load_observations
-    reads: list[str] = []
+    real = sources.check_observations
+    reads: list[int] = []
 
-    def counting(*a, **k):
-        reads.append("read")
-        return real(*a, **k)
+    def counting(df, *a, **k):
+        reads.append(len(df))
+        return real(df, *a, **k)
 
-    monkeypatch.setattr(sources, "load_observations", counting)
+    monkeypatch.setattr(sources, "check_observations", counting)
     _, _, units, obs = pipeline.load_inputs(paths, cache=True)
     assert reads == []
     pd.testing.assert_frame_equal(obs, fresh[3])
     pd.testing.assert_frame_equal(units, fresh[2])
 
     _edit_observation(root, "BU09280101")
-    _, _, _, obs2 = pipeline.load_inputs(paths, cache=True)
-    assert reads == ["read"] and not obs2.equals(obs)
-    store.write_bytes(b"not a pickle")
+    _, _, _, view = pipeline.load_inputs(paths, cache=True, view=True)
+    assert reads == [len(obs)] and view.how == "full read"  # 4.8 MB: 2 MiB blocks are too many
+    assert not view.frame().equals(obs)
+    (store / "meta.json").write_text("{", encoding="utf-8")
     pipeline.load_inputs(paths, cache=True)
-    assert reads == ["read", "read"]
+    assert reads == [len(obs)] * 2

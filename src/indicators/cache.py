@@ -940,6 +940,11 @@ def peak_rss_mb() -> tuple[float, float]:
     return round(own, 1), round(kids, 1)
 
 
+def _compute_reason(outcome) -> str:
+    """What the compute step did, for the build's output: results, and how the data were read."""
+    return f"{outcome.reason}; observations: {outcome.observations}"
+
+
 def build(
     slugs: list[str] | None = None,
     *,
@@ -1043,7 +1048,7 @@ def build(
                     if state.is_file():
                         (Path(scratch) / "cache").mkdir(exist_ok=True)
                         shutil.copy2(state, Path(scratch) / "cache" / COMPUTE_STATE)
-                    comp.reasons.append(run_compute(scratch_paths).reason)
+                    comp.reasons.append(_compute_reason(run_compute(scratch_paths)))
                 if surv.stale:
                     survey_step(scratch_paths)
                 elif (results_dir / SURVEY_RESULTS).exists():
@@ -1052,7 +1057,7 @@ def build(
             elif not dry_run:
                 if comp.stale:
                     tc = time.perf_counter()
-                    comp.reasons.append(run_compute(paths).reason)
+                    comp.reasons.append(_compute_reason(run_compute(paths)))
                     rels = [r for r in result_files(results_dir) if r != SURVEY_RESULTS]
                     produced = [results_dir / r for r in [*rels, "meta.json"]]
                     manifest.record(comp, produced, time.perf_counter() - tc)

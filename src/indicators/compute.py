@@ -418,6 +418,19 @@ def _priority(s: pd.DataFrame) -> pd.Series:
     )
 
 
+def needed_entities(only: Collection[str], tbl: pd.DataFrame) -> set[str]:
+    """The entities whose values the rows of ``only`` need: themselves and their benchmarks.
+
+    ``tbl`` is :func:`area_table`'s; the benchmarks are an entity's gemeente,
+    the province and the Netherlands (:data:`REFERENCE_UNITS`).
+    """
+    keep = set(only)
+    gemeente = tbl.set_index("area")["gemeente"]
+    needed = keep | set(REFERENCE_UNITS.values())
+    needed |= {g for e in keep if e in gemeente.index and isinstance(g := gemeente[e], str)}
+    return needed
+
+
 def compute_all(
     obs: pd.DataFrame,
     units: pd.DataFrame,
@@ -458,10 +471,7 @@ def compute_all(
     keep: set[str] | None = None
     if only is not None:
         keep = set(only)
-        gemeente = tbl.set_index("area")["gemeente"]
-        needed = keep | set(REFERENCE_UNITS.values())
-        needed |= {g for e in keep if e in gemeente.index and isinstance(g := gemeente[e], str)}
-        members = members[members["area"].isin(needed)]
+        members = members[members["area"].isin(needed_entities(keep, tbl))]
         obs = obs[obs["unit_code"].isin(set(members["unit_code"]))]
     agg = aggregate(obs, members, catalogue)
     values = add_statistics(agg, catalogue, confidence)

@@ -298,7 +298,11 @@ _BOOLEAN_WORDS = (b"true", b"false")
 
 
 def read_plain_table(
-    path: str | Path, dtypes: dict[str, str], missing: dict[str, list[str]]
+    path: str | Path,
+    dtypes: dict[str, str],
+    missing: dict[str, list[str]],
+    *,
+    data: bytes | None = None,
 ) -> pd.DataFrame | None:
     """Read a *plain* CSV file with pandas' C parser; ``None`` when it is not plain.
 
@@ -322,6 +326,9 @@ def read_plain_table(
     missing : dict
         Column name -> cells read as missing (e.g. ``["", "."]``); other
         columns have no missing cells (an empty text cell stays ``""``).
+    data : bytes, optional
+        The file's bytes, when the caller has them (``path`` then only names
+        the file).
 
     Returns
     -------
@@ -338,10 +345,11 @@ def read_plain_table(
     as 1 and 0.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
     header = ",".join(dtypes).encode("ascii")
     n_fields = len(dtypes)
     if data.translate(None, _PLAIN_BYTES) or not data.startswith(header + b"\n") or b"\n\n" in data:

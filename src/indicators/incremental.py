@@ -49,12 +49,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 
-from indicators.compute import REFERENCE_UNITS, Results, area_table, compute_all, membership
+from indicators.compute import (
+    REFERENCE_UNITS,
+    Results,
+    area_table,
+    compute_all,
+    membership,
+    needed_entities,
+)
 from indicators.config import AreaSet, Catalogue
 from indicators.csvrecords import SpliceError, group_records, splice_blocks, split_records
+from indicators.obsstore import ObservationView, unit_digests
 from indicators.store import TABLES, save_results, table_bytes, write_meta, write_table
 from indicators.trendbreak import (
     SUBFOLDER,
@@ -68,8 +75,6 @@ __all__ = ["STATE_VERSION", "ComputeRun", "unit_digests", "update_results"]
 
 #: Version of the state file's layout; another version means a full recompute.
 STATE_VERSION = 1
-#: Two keys for the row hashes (pandas' SipHash): 128 bits per unit digest.
-_HASH_KEYS = ("limburg-ind-0001", "limburg-ind-0002")
 #: Table files relative to the results directory, with the entity-sorted ones.
 _SORTED = ("values.csv", "summary.csv", *(f"{SUBFOLDER}/{t}.csv" for t in TRENDBREAK_TABLES))
 _FILES = (*(f"{t}.csv" for t in TABLES), *_SORTED[2:], f"{SUBFOLDER}/meta.json")
@@ -98,29 +103,8 @@ class _Full(Exception):
     """A reason to recompute everything."""
 
 
-def unit_digests(obs: pd.DataFrame) -> dict[str, list[int]]:
-    """Per unit code: number of observation rows and two 64-bit sums of their row hashes.
-
-    A row's hash covers every column (pandas ``hash_pandas_object``, SipHash
-    with two keys); the sum over a unit's rows does not depend on their order.
-    Two different sets of rows get the same digest with a probability of
-    about 2**-128.
-    """
-    if obs.empty:
-        return {}
-    codes, uniques = pd.factorize(obs["unit_code"])
-    order = np.argsort(codes, kind="stable")
-    starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0])
-    counts = np.diff(np.r_[starts, len(order)])
-    sums = []
-    for key in _HASH_KEYS:
-        h = pd.util.hash_pandas_object(obs, index=False, hash_key=key).to_numpy()
-        sums.append(np.add.reduceat(h[order], starts))  # uint64: wraps modulo 2**64
-    first = codes[order][starts]
-    return {
-        str(uniques[c]): [int(n), int(a), int(b)]
-        for c, n, a, b in zip(first, counts, sums[0], sums[1], strict=True)
-    }
+def _digests(obs: pd.DataFrame | ObservationView) -> dict[str, list[int]]:
+    return obs.digests() if isinstance(obs, ObservationView) else unit_digests(obs)
 
 
 def _area_digests(areas: AreaSet) -> dict[str, str]:
@@ -197,7 +181,7 @@ def _tables(results: Results, tb: TrendBreakResults) -> dict[str, pd.DataFrame]:
 
 
 def update_results(
-    obs: pd.DataFrame,
+    obs: pd.DataFrame | ObservationView,
     units: pd.DataFrame,
     catalogue: Catalogue,
     areas: AreaSet,
@@ -214,7 +198,10 @@ def update_results(
     Parameters
     ----------
     obs, units, catalogue, areas
-        Validated inputs (:func:`indicators.pipeline.load_inputs`).
+        Validated inputs (:func:`indicators.pipeline.load_inputs`); the
+        observations as a frame or as a view of the kept ones
+        (:mod:`indicators.obsstore`), of which an incremental update reads
+        only the rows of the units it recomputes.
     config : TrendBreakConfig
         The trend-break settings.
     out_dir : Path
@@ -257,7 +244,7 @@ def update_results(
 
 
 def _full(
-    obs: pd.DataFrame,
+    obs: pd.DataFrame | ObservationView,
     units: pd.DataFrame,
     catalogue: Catalogue,
     areas: AreaSet,
@@ -269,6 +256,9 @@ def _full(
     why: str,
 ) -> ComputeRun:
     Path(state_path).unlink(missing_ok=True)  # the files no longer match it from here on
+    digests = _digests(obs)
+    if isinstance(obs, ObservationView):
+        obs = obs.frame()
     results = compute_all(obs, units, catalogue, areas)
     save_results(results, out_dir, prov)
     tb = compute_trendbreak(results, catalogue, areas, config)
@@ -280,7 +270,7 @@ def _full(
         {
             "version": STATE_VERSION,
             "key": key,
-            "units": unit_digests(obs),
+            "units": digests,
             "areas": _area_digests(areas),
             "entities": sorted(entities),
             "with_data": with_data,
@@ -293,7 +283,7 @@ def _full(
 
 def _incremental(
     state: dict,
-    obs: pd.DataFrame,
+    obs: pd.DataFrame | ObservationView,
     units: pd.DataFrame,
     catalogue: Catalogue,
     areas: AreaSet,
@@ -303,7 +293,7 @@ def _incremental(
     state_path: Path,
     key: dict[str, str],
 ) -> ComputeRun:
-    digests = unit_digests(obs)
+    digests = _digests(obs)
     old_units = state["units"]
     changed_units = {
         u for u in digests.keys() | old_units.keys() if digests.get(u) != old_units.get(u)
@@ -336,6 +326,9 @@ def _incremental(
     trend |= {s for s, a in targets.items() if s in touched or set(a.comparison_areas) & touched}
     comparisons = {c for s in trend if s in targets for c in targets[s].comparison_areas}
     only = summary_of | trend | comparisons | {config.region, config.national}
+    if isinstance(obs, ObservationView):  # only the rows compute_all reads
+        needed = members["area"].isin(needed_entities(only, tbl))
+        obs = obs.rows(set(members.loc[needed, "unit_code"]))
     results = compute_all(obs, units, catalogue, areas, only=only)
 
     with_data = {e: v for e, v in state["with_data"].items() if e not in touched}

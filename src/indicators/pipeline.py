@@ -108,13 +108,17 @@ class AreaOutcome:
     peak_rss_typst_mb: float = 0.0  # of its largest typst compile process so far
 
 
-def load_inputs(paths: Paths, cache: bool = False):
+def load_inputs(paths: Paths, cache: bool = False, *, view: bool = False):
     """Load and validate every input; raises InputError naming file/line/field.
 
-    With ``cache``, the validated units and observations are kept in
-    ``<build>/cache/inputs.pkl`` and reused while the data files, the catalogue
-    and the reading code are unchanged: parsing and validating the CSVs was a
-    third of the compute step, which a params edit reruns (issue 7).
+    With ``cache``, the validated observations are kept in
+    ``<build>/cache/observations/`` and the next read parses only the lines
+    that changed (:mod:`indicators.obsstore`): reading and validating the
+    whole file was most of a one-area rebuild at national size (issue 7).
+    With ``view`` as well, the observations come as the store's
+    :class:`~indicators.obsstore.ObservationView` (or a DataFrame when the
+    file cannot be kept), for the incremental compute step, which reads only
+    the rows of the units it recomputes.
     """
     from indicators.sources import load_observations, load_units
 
@@ -124,61 +128,42 @@ def load_inputs(paths: Paths, cache: bool = False):
     catalogue = load_catalogue(catalogue_file, overrides=paths.data_dir)
     areas = load_areas(paths.params_dir)
     units_file, obs_file = paths.data_dir / "units.csv", paths.data_dir / "observations.csv"
-    store = paths.build_dir / "cache" / "inputs.pkl"
-    key = _inputs_key(paths, catalogue_file, units_file, obs_file) if cache else None
-    loaded = _read_inputs(store, key) if cache else None
-    if loaded is None:
-        units = load_units(units_file)
-        obs = load_observations(obs_file, catalogue=catalogue, units=units)
-        if cache:
-            _write_inputs(store, key, units, obs)
+    units = load_units(units_file)
+    if cache:
+        from indicators import obsstore
+
+        obs = obsstore.load(
+            obs_file,
+            paths.build_dir / "cache" / "observations",
+            catalogue=catalogue,
+            units=units,
+            key=_inputs_key(paths, catalogue_file, units_file),
+        )
+        if not view and isinstance(obs, obsstore.ObservationView):
+            obs = obs.frame()
     else:
-        units, obs = loaded
+        obs = load_observations(obs_file, catalogue=catalogue, units=units)
     areas.check_units(set(units["unit_code"]))
     return catalogue, areas, units, obs
 
 
 def _inputs_key(paths: Paths, *files: Path) -> str:
-    """What the validated data depend on: the files, the reading code, pandas."""
+    """What the kept validated observations depend on besides their file."""
+    import numpy as np
     import pandas as pd
 
     from indicators.cache import code_closure, digest, sha256_file
 
     inputs = [*files, paths.data_dir / CATALOGUE_OVERRIDES]
-    code = code_closure({"indicators.sources"}, stop=frozenset())
+    code = code_closure({"indicators.sources", "indicators.obsstore"}, stop=frozenset())
     return digest(
         {
             "files": [sha256_file(f) if f.exists() else "absent" for f in inputs],
             "code": {name: sha256_file(f) for name, f in sorted(code.items())},
             "pandas": pd.__version__,
+            "numpy": np.__version__,
         }
     )
-
-
-def _read_inputs(store: Path, key: str):
-    import pickle
-
-    try:
-        with open(store, "rb") as fh:
-            if pickle.load(fh) != key:  # the key first: a stale file is not read further
-                return None
-            saved = pickle.load(fh)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
-        return None
-    if not isinstance(saved, dict):
-        return None
-    return saved["units"], saved["observations"]
-
-
-def _write_inputs(store: Path, key: str, units, obs) -> None:
-    import pickle
-
-    store.parent.mkdir(parents=True, exist_ok=True)
-    tmp = store.with_name(f".{store.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        pickle.dump(key, fh, protocol=5)
-        pickle.dump({"units": units, "observations": obs}, fh, protocol=5)
-    os.replace(tmp, store)
 
 
 def compute_step(paths: Paths, survey: bool = True, incremental: bool = True) -> Path:
@@ -203,6 +188,7 @@ class ComputeOutcome:
     mode: str  # "full" or "incremental"
     reason: str
     recomputed: tuple[str, ...] = ()
+    observations: str = "full read"  # how they were read (indicators.obsstore)
 
 
 COMPUTE_STATE = "compute-state.json"
@@ -222,7 +208,7 @@ def run_compute(paths: Paths, incremental: bool = True) -> ComputeOutcome:
     from indicators.store import path_label, provenance
     from indicators.trendbreak import load_trendbreak_config
 
-    catalogue, areas, units, obs = load_inputs(paths, cache=True)
+    catalogue, areas, units, obs = load_inputs(paths, cache=True, view=True)
     inputs = {
         "units": paths.data_dir / "units.csv",
         "observations": paths.data_dir / "observations.csv",
@@ -262,7 +248,8 @@ def run_compute(paths: Paths, incremental: bool = True) -> ComputeOutcome:
         key=_compute_key(paths),
         incremental=incremental,
     )
-    return ComputeOutcome(out, run.mode, run.reason, run.recomputed)
+    how = getattr(obs, "how", "full read (the file is not kept: not a plain CSV file)")
+    return ComputeOutcome(out, run.mode, run.reason, run.recomputed, how)
 
 
 def _compute_key(paths: Paths) -> dict[str, str]:
@@ -301,7 +288,7 @@ def need_step(
     area reports do not depend on it, and tied to one compute run by the hash
     of its ``meta.json`` (:func:`indicators.need.results_key`). Up to date when
     the saved key matches; otherwise computed from the validated inputs the
-    compute step keeps (``inputs.pkl``). ``force`` recomputes it anyway: the
+    compute step keeps (``<build>/cache/observations``). ``force`` recomputes it anyway: the
     build does so whenever it rebuilds the province report, whose key covers
     the need code, so a code change cannot leave an old index in place. Only
     builds that include the province report run it, so a one-area rebuild

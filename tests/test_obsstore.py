@@ -44,9 +44,7 @@ def work(tmp_path, monkeypatch, inputs):
 
 def _load(path: Path, inputs, key: str = KEY):
     catalogue, units = inputs
-    return obsstore.load(
-        path, path.parent / "store", catalogue=catalogue, units=units, key=key
-    )
+    return obsstore.load(path, path.parent / "store", catalogue=catalogue, units=units, key=key)
 
 
 def _lines(path: Path) -> list[str]:
@@ -115,7 +113,10 @@ def test_inserted_deleted_and_moved_lines(work, inputs):
 
 def test_lines_appended_and_a_last_line_without_newline(work, inputs):
     lines = _lines(work)
-    lines += ["BU09280101,aandeel_65plus,1996,10,100,,\n", "BU09280101,aandeel_65plus,1997,11,100,,"]
+    lines += [
+        "BU09280101,aandeel_65plus,1996,10,100,,\n",
+        "BU09280101,aandeel_65plus,1997,11,100,,",
+    ]
     _write(work, lines)
     _same_as_full_read(work, inputs, how="changed lines")
 

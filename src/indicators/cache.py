@@ -61,7 +61,7 @@ from pathlib import Path
 
 import indicators
 from indicators.config import CATALOGUE_OVERRIDES
-from indicators.csvrecords import SpliceError, first_field, read_records
+from indicators.csvrecords import SpliceError, record_runs, split_header, split_records
 from indicators.exceptions import IndicatorsError
 
 MANIFEST_VERSION = 1
@@ -307,17 +307,32 @@ _WHOLE = re.compile(r"^-?\d+$")
 @dataclass
 class _Table:
     header: bytes
-    records: list[bytes]
-    groups: dict[str, list[int]]
+    data: bytes  # the records after the header, each ending in a newline
+    runs: dict[str, list[tuple[int, int]]]  # entity -> byte ranges of its records in data
 
-    def column(self, name: str, rows: list[int]) -> list[str]:
+    @classmethod
+    def read(cls, path: Path) -> _Table:
+        header, data = split_header(Path(path).read_bytes(), path)
+        if data and not data.endswith(b"\n"):
+            data += b"\n"
+        runs: dict[str, list[tuple[int, int]]] = {}
+        for key, lo, hi in record_runs(data):
+            runs.setdefault(key, []).append((lo, hi))
+        return cls(header, data, runs)
+
+    def records(self, entities: Iterable[str]) -> list[bytes]:
+        """The records of these entities, in file order."""
+        spans = sorted(s for e in entities for s in self.runs.get(e, []))
+        return split_records(b"".join(self.data[lo:hi] for lo, hi in spans))
+
+    def column(self, name: str, entity: str) -> list[str]:
         import csv
 
         cols = next(csv.reader([self.header.decode("utf-8")]))
         if name not in cols:
             return []
         k = cols.index(name)
-        return [next(csv.reader([self.records[i].decode("utf-8")]))[k] for i in rows]
+        return [next(csv.reader([r.decode("utf-8")]))[k] for r in self.records([entity])]
 
 
 class ResultsIndex:
@@ -325,7 +340,9 @@ class ResultsIndex:
 
     Records are kept as raw bytes, so a slice written by :meth:`write_slice`
     holds exactly the lines of the full tables (same order), and the digests
-    in a report's key are digests of exactly those lines.
+    in a report's key are digests of exactly those lines. Each entity's
+    records are found as byte ranges (:func:`indicators.csvrecords.record_runs`)
+    and hashed only when a report asks for them.
     """
 
     def __init__(self, results_dir: Path):
@@ -335,16 +352,16 @@ class ResultsIndex:
         for rel in result_files(self.dir):
             f = self.dir / rel
             if f.suffix == ".csv":
-                try:
-                    header, records = read_records(f)
-                except SpliceError as err:
-                    raise CacheError(str(err)) from None
-                if header.split(b",", 1)[0] == b"area":
-                    groups: dict[str, list[int]] = {}
-                    for i, rec in enumerate(records):
-                        groups.setdefault(first_field(rec), []).append(i)
-                    self.tables[rel] = _Table(header, records, groups)
+                with open(f, "rb") as fh:
+                    first = fh.read(5)
+                if first == b"area," or first == b"area\n":
+                    try:
+                        self.tables[rel] = _Table.read(f)
+                    except SpliceError as err:
+                        raise CacheError(str(err)) from None
                     continue
+                if not first:
+                    raise CacheError(f"empty results table: {f}")
             self.whole[rel] = sha256_file(f)
         missing = [t for t in TABLES if f"{t}.csv" not in self.tables]
         if missing:
@@ -352,9 +369,7 @@ class ResultsIndex:
         self.meta = read_meta(self.dir)
         self._digests: dict[tuple[str, str], str] = {}
         areas = self.tables["areas.csv"]
-        self.gemeente = {
-            a: g for a, rows in areas.groups.items() for g in areas.column("gemeente", rows) if g
-        }
+        self.gemeente = {a: g for a in areas.runs for g in areas.column("gemeente", a) if g}
 
     def rule(self, table: str) -> str:
         return SLICE_RULES.get(table, "self")
@@ -372,7 +387,7 @@ class ResultsIndex:
         if rule == "comparisons":
             refs: set[str] = set()
             for t in self.tables.values():
-                for cell in t.column("comparison_areas", t.groups.get(slug, [])):
+                for cell in t.column("comparison_areas", slug):
                     refs.update(c for c in cell.split(";") if c)
             return [slug, *sorted(refs - {slug})]
         raise CacheError(f"unknown slice rule {rule!r}")
@@ -381,8 +396,9 @@ class ResultsIndex:
         if (table, entity) not in self._digests:
             t = self.tables[table]
             h = hashlib.sha256()
-            for i in t.groups.get(entity, []):
-                h.update(t.records[i] + b"\n")
+            view = memoryview(t.data)
+            for lo, hi in t.runs.get(entity, []):
+                h.update(view[lo:hi])
             self._digests[table, entity] = h.hexdigest()
         return self._digests[table, entity]
 
@@ -418,18 +434,19 @@ class ResultsIndex:
             ]
         return out
 
-    def _rows_bytes(self, table: str, rows: list[int]) -> bytes:
+    def _rows_bytes(self, table: str, entities: list[str]) -> bytes:
         t = self.tables[table]
         floats = self.float_columns.get(table) if table in SLICE_RULES else None
+        records = t.records(entities)
         if not floats:
-            return b"".join(t.records[i] + b"\n" for i in rows)
+            return b"".join(r + b"\n" for r in records)
         import csv
         import io
 
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        for i in rows:
-            cells = next(csv.reader([t.records[i].decode("utf-8")]))
+        for rec in records:
+            cells = next(csv.reader([rec.decode("utf-8")]))
             for k in floats:
                 if _WHOLE.match(cells[k]):
                     cells[k] += ".0"
@@ -443,10 +460,9 @@ class ResultsIndex:
         dest.mkdir(parents=True)
         for table, t in self.tables.items():
             keys = self.entities(slug, self.rule(table))
-            rows = sorted(i for k in keys for i in t.groups.get(k, []))
             out = dest / table
             out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_bytes(t.header + b"\n" + self._rows_bytes(table, rows))
+            out.write_bytes(t.header + b"\n" + self._rows_bytes(table, keys))
         for rel in [*self.whole, "meta.json"]:
             out = dest / rel
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -649,11 +665,15 @@ class Inputs:
             self.env["quarto"] = _quarto_version()
         self.env_digest = digest(self.env)
 
+    @cached_property
+    def _bases(self) -> tuple[Path, Path]:
+        return self.root.resolve(), Path(self.paths.params_dir).resolve().parent
+
     def name(self, path: Path) -> str:
         """How a file is named in reasons: relative to the project, else ``<dir>/<file>``."""
         path = Path(path).resolve()
-        for base in (self.root.resolve(), Path(self.paths.params_dir).resolve().parent):
-            with contextlib.suppress(ValueError):
+        for base in self._bases:
+            if path.is_relative_to(base):
                 return str(path.relative_to(base))
         return f"{path.parent.name}/{path.name}"
 

@@ -439,6 +439,7 @@ def compute_all(
     confidence: float = CONFIDENCE,
     *,
     only: Collection[str] | None = None,
+    members: pd.DataFrame | None = None,
 ) -> Results:
     """Compute values, CIs, change, trends and benchmarks for all areas at once.
 
@@ -458,6 +459,9 @@ def compute_all(
         their benchmarks are computed to compare with, and ``areas`` is
         complete. The rows are those of a full run: every row depends only on
         its entity's member units and, in ``summary``, its benchmarks' values.
+    members : DataFrame, optional
+        :func:`membership` of ``areas`` and ``units``, when the caller has it
+        (0.7 s at 3,000 areas).
 
     Notes
     -----
@@ -466,7 +470,8 @@ def compute_all(
     bits) as in a full run.
     """
     areas.check_units(set(units["unit_code"]))
-    members = membership(areas, units)
+    if members is None:
+        members = membership(areas, units)
     tbl = area_table(areas, units)
     keep: set[str] | None = None
     if only is not None:

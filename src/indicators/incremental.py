@@ -329,7 +329,7 @@ def _incremental(
     if isinstance(obs, ObservationView):  # only the rows compute_all reads
         needed = members["area"].isin(needed_entities(only, tbl))
         obs = obs.rows(set(members.loc[needed, "unit_code"]))
-    results = compute_all(obs, units, catalogue, areas, only=only)
+    results = compute_all(obs, units, catalogue, areas, only=only, members=members)
 
     with_data = {e: v for e, v in state["with_data"].items() if e not in touched}
     fresh = _with_data(results.values[results.values["area"].isin(changed)])

@@ -450,5 +450,8 @@ def test_validated_inputs_are_reused_until_the_data_change(project, monkeypatch)
     assert reads == [len(obs)] and view.how == "full read"  # 4.8 MB: 2 MiB blocks are too many
     assert not view.frame().equals(obs)
     (store / "meta.json").write_text("{", encoding="utf-8")
+    old = paths.build_dir / "cache" / "inputs.pkl"  # the frame earlier versions kept
+    old.write_bytes(b"stale")
     pipeline.load_inputs(paths, cache=True)
     assert reads == [len(obs)] * 2
+    assert not old.exists()

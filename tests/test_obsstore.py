@@ -13,6 +13,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -164,10 +165,28 @@ def test_other_key_or_header_means_a_full_read(work, inputs):
 
 
 def test_a_damaged_base_is_read_again(work, inputs):
-    (work.parent / "store" / "key.npy").write_bytes(b"damaged")
+    store = work.parent / "store"
+    (store / "key.npy").write_bytes(b"damaged")
     _same_as_full_read(work, inputs, how="full read")
-    (work.parent / "store" / "meta.json").write_text("{", encoding="utf-8")
+    (store / "meta.json").write_text("{", encoding="utf-8")
     _same_as_full_read(work, inputs, how="full read")
+    np.save(store / "unit.npy", np.zeros(3, np.int32))  # the wrong length
+    _same_as_full_read(work, inputs, how="full read")
+    digests = np.load(store / "digest_unit.npy")
+    np.save(store / "digest_unit.npy", digests[:-5])  # a digest list of other units
+    lines = _lines(work)
+    lines[50000] = _toggle(lines[50000])
+    _write(work, lines)
+    _same_as_full_read(work, inputs, how="full read")
+
+
+def test_the_folders_of_killed_builds_are_removed(work, inputs):
+    left = work.parent / ".store.tmp-999999"
+    left.mkdir()
+    (left / "key.npy").write_bytes(b"half written")
+    (work.parent / "store" / "meta.json").unlink()
+    _same_as_full_read(work, inputs, how="full read")
+    assert not left.exists()
 
 
 @pytest.mark.parametrize(

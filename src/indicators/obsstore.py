@@ -173,9 +173,11 @@ class _Base:
                 return None
             arrays = {a: np.load(folder / f"{a}.npy", mmap_mode="r") for a in _ARRAYS}
             digests = {a: np.load(folder / f"digest_{a}.npy") for a in ("unit", "n", "a", "b")}
-        except (OSError, ValueError):
-            return None
-        if any(len(v) != meta["n_rows"] for v in arrays.values()):
+            if any(len(v) != meta["n_rows"] for v in arrays.values()):
+                return None
+            if len({len(v) for v in digests.values()}) != 1:
+                return None
+        except (OSError, ValueError, KeyError, TypeError):
             return None
         return cls(folder, meta, arrays, digests)
 
@@ -388,7 +390,9 @@ def load(
     if base is not None:
         try:
             return _update(path, path.read_bytes(), base, cats, catalogue, units)
-        except _Fallback:
+        except (_Fallback, IndexError, KeyError, ValueError, TypeError):
+            # A damaged base (e.g. arrays of the wrong length) is read again as well:
+            # the full read is the reference, and it raises the input errors.
             pass
     return _full(path, folder, cats, catalogue, units, key)
 
@@ -497,8 +501,9 @@ def _full(path, folder, cats, catalogue, units, key) -> ObservationView | pd.Dat
     meta["n_rows"] = len(obs)
     meta["cells"] = _cell_counts(obs)
     unit_cat, ind_cat = cats
+    for left in folder.parent.glob(f".{folder.name}.tmp-*"):  # of builds that were killed
+        shutil.rmtree(left, ignore_errors=True)
     tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     # One array at a time: the build's peak memory is this step's.
     ind = pd.Index(ind_cat).get_indexer(obs["indicator_id"]).astype(np.int32)

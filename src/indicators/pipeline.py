@@ -132,6 +132,8 @@ def load_inputs(paths: Paths, cache: bool = False, *, view: bool = False):
     if cache:
         from indicators import obsstore
 
+        # the kept frame of earlier versions (420 MB at 3,000 areas), replaced by the store
+        (paths.build_dir / "cache" / "inputs.pkl").unlink(missing_ok=True)
         obs = obsstore.load(
             obs_file,
             paths.build_dir / "cache" / "observations",

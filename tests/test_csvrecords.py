@@ -12,21 +12,12 @@ import random
 
 import pytest
 
-from indicators.csvrecords import first_field, record_runs, split_records
+from indicators import csvrecords
+from indicators.csvrecords import record_runs
 
 
 def _reference(data: bytes) -> list[tuple[str, int, int]]:
-    runs: list[tuple[str, int, int]] = []
-    pos = 0
-    for rec in split_records(data):
-        end = min(pos + len(rec) + 1, len(data))
-        key = first_field(rec)
-        if runs and runs[-1][0] == key:
-            runs[-1] = (key, runs[-1][1], end)
-        else:
-            runs.append((key, pos, end))
-        pos = end
-    return runs
+    return csvrecords._record_runs_python(data)
 
 
 CASES = [
@@ -45,6 +36,8 @@ CASES = [
 @pytest.mark.parametrize("data", CASES)
 def test_runs_equal_the_record_by_record_reference(data):
     assert record_runs(data) == _reference(data)
+    if data and b'"' not in data:
+        assert csvrecords._plain_runs(data) == _reference(data)
 
 
 def test_quoted_fields_take_the_record_by_record_path():
@@ -67,8 +60,6 @@ def test_random_tables(seed):
 
 
 def test_quoted_fields_after_an_unquoted_first_field_take_the_numpy_path(monkeypatch):
-    from indicators import csvrecords
-
     data = b'a,"x,y",1\na,"",2\nb,"q ""z""",3\n'
     monkeypatch.setattr(csvrecords, "split_records", None)  # the Python path would fail
     assert record_runs(data) == [("a", 0, 17), ("b", 17, len(data))]

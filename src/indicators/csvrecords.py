@@ -123,19 +123,23 @@ def record_runs(data: bytes) -> list[tuple[str, int, int]]:
     if not data:
         return []
     if b'"' in data and not _lines_are_records(data):
-        # quoted newlines or a quoted first field: record by record, in Python
-        runs: list[tuple[str, int, int]] = []
-        pos = 0
-        for rec in split_records(data):
-            end = min(pos + len(rec) + 1, len(data))
-            key = first_field(rec)
-            if runs and runs[-1][0] == key:
-                runs[-1] = (key, runs[-1][1], end)
-            else:
-                runs.append((key, pos, end))
-            pos = end
-        return runs
+        return _record_runs_python(data)  # quoted newlines or a quoted first field
     return _plain_runs(data)
+
+
+def _record_runs_python(data: bytes) -> list[tuple[str, int, int]]:
+    """:func:`record_runs` record by record (any CSV; the reference for :func:`_plain_runs`)."""
+    runs: list[tuple[str, int, int]] = []
+    pos = 0
+    for rec in split_records(data):
+        end = min(pos + len(rec) + 1, len(data))
+        key = first_field(rec)
+        if runs and runs[-1][0] == key:
+            runs[-1] = (key, runs[-1][1], end)
+        else:
+            runs.append((key, pos, end))
+        pos = end
+    return runs
 
 
 def _lines_are_records(data: bytes) -> bool:

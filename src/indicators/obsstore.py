@@ -190,19 +190,6 @@ class _Base:
         return np.asarray(self.arrays[name][idx])
 
 
-def _rows_of(base: _Base, cats: tuple[np.ndarray, np.ndarray], idx: np.ndarray) -> pd.DataFrame:
-    """Rows ``idx`` of the base as the loaded frame has them (columns, dtypes)."""
-    a, (units, inds) = base.arrays, cats
-    return pd.DataFrame(
-        {
-            "unit_code": pd.array(units.take(a["unit"][idx]), dtype="str"),
-            "indicator_id": pd.array(inds.take(a["ind"][idx]), dtype="str"),
-            "period": np.asarray(a["period"][idx], dtype=np.int64),
-            **{c: np.asarray(a[c][idx], dtype=np.float64) for c in _NUMBERS},
-        }
-    )
-
-
 class ObservationView:
     """The validated observations of the current file: the kept base, less and plus some rows.
 
@@ -256,7 +243,8 @@ class ObservationView:
         return np.flatnonzero(keep)
 
     def _base_frame(self, idx: np.ndarray) -> pd.DataFrame:
-        return _rows_of(self._base, (self._units, self._inds), idx)
+        """Base rows ``idx`` (ascending) as the loaded frame has them."""
+        return self._merge(idx, np.zeros(0, dtype=np.int64))
 
     def _merge(self, idx: np.ndarray, added: np.ndarray) -> pd.DataFrame:
         """Kept base rows ``idx`` and added rows ``added`` (positions), in loaded order.
@@ -437,14 +425,14 @@ def _update(path, data, base, cats, catalogue, units) -> ObservationView:
         added = _empty()
     if len(base.arrays["key"]) - len(removed) + len(added) == 0:
         raise _Fallback("no rows")
-    gone, new = _cell_counts(_rows_of(base, cats, removed)), _cell_counts(added)
+    obs = ObservationView(
+        path, base, cats, removed, added, how=f"read {len(added):,} changed lines"
+    )
+    gone, new = _cell_counts(obs._base_frame(removed)), _cell_counts(added)
     for c, (odd, frac) in meta["cells"].items():
         odd, frac = odd - gone[c][0] + new[c][0], frac - gone[c][1] + new[c][1]
         if odd and not frac:  # the whole file is no longer read in C
             raise _Fallback(f"column {c} holds only whole numbers and -0 or huge ones")
-    obs = ObservationView(
-        path, base, cats, removed, added, how=f"read {len(added):,} changed lines"
-    )
     # A key of a changed line that a kept row has: the full read names both lines.
     keys = np.asarray(base.arrays["key"])
     pos = np.searchsorted(keys, obs._added_key)

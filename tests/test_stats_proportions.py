@@ -195,3 +195,17 @@ def test_stats_package_exports_its_public_names():
     assert sorted(st.__all__) == sorted(set(st.__all__))
     for name in st.__all__:
         assert hasattr(st, name), name
+
+
+def test_wilson_limits_are_statsmodels_floats_bit_for_bit():
+    """The written-out formula gives exactly statsmodels' ``proportion_confint`` floats."""
+    rng = np.random.default_rng(11)
+    n = rng.integers(1, 100_000, size=3000).astype(float)
+    x = np.floor(rng.uniform(size=3000) * (n + 1))
+    x[:5] = [0, 1, n[2] - 1, n[3], 0.5]  # the ends and a weighted (non-integer) count
+    for conf in (0.8, 0.9, 0.95, 0.99, 0.998):
+        ci = wilson_ci(x, n, conf)
+        lo, up = proportion_confint(x, n, alpha=1 - conf, method="wilson")
+        lo = np.where(x == 0, 0.0, lo)  # wilson_ci sets the exact ends
+        up = np.where(x == n, 1.0, up)
+        assert np.array_equal(ci.lower, lo) and np.array_equal(ci.upper, up)

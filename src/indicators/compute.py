@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from indicators.config import AreaSet, Catalogue
 from indicators.exceptions import InputError
@@ -39,6 +38,7 @@ from indicators.stats import (
     recent_trends,
     wilson_ci,
 )
+from indicators.stats.distributions import norm_ppf
 
 CONFIDENCE = 0.95
 #: Method label of model estimates without an interval (catalogue ``model_estimate``).
@@ -487,7 +487,7 @@ def compute_all(
     if keep is not None:
         values = values[values["area"].isin(keep)].reset_index(drop=True)
         summary = summary[summary["area"].isin(keep)].reset_index(drop=True)
-    z = float(sps.norm.ppf(0.5 + confidence / 2))
+    z = float(norm_ppf(0.5 + confidence / 2))
     return Results(
         values=values, summary=summary, areas=tbl, meta={"confidence": confidence, "z": z}
     )

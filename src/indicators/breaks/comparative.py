@@ -14,8 +14,6 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import stats
 
 from indicators.breaks.its import ITSResult, SEMethod, default_hac_lags, fit_its
 from indicators.exceptions import ArgumentError
@@ -205,6 +203,9 @@ def comparative_its(
     >>> float(round(r.coefficients.loc["slope_change_difference", "estimate"], 2))
     0.1
     """
+    from scipy import stats
+    from statsmodels.regression.linear_model import OLS
+
     if not isinstance(approach, str) or approach not in ("gap", "pooled"):
         raise ArgumentError(f"approach must be one of gap, pooled; got {approach!r}")
     conf = _check_confidence(confidence)
@@ -235,7 +236,7 @@ def comparative_its(
     lags = default_hac_lags(n) if hac_lags is None else int(hac_lags)
     # hac-panel needs the rows of each group together and in time order.
     groups = np.repeat([0, 1], n)
-    res = sm.OLS(y, X).fit(
+    res = OLS(y, X).fit(
         cov_type="hac-panel",
         cov_kwds={"groups": groups, "maxlags": lags, "use_correction": "hac"},
         use_t=True,
@@ -298,6 +299,8 @@ def _effects(res: Any, k: int, conf: float) -> tuple[np.ndarray, np.ndarray, flo
     columns are read: the fixed-effect dummies have cluster variances that are
     0 up to rounding.
     """
+    from scipy import stats
+
     df = getattr(res, "df_resid_inference", None) or res.df_resid
     est = np.asarray(res.params)[:k]
     se = np.sqrt(np.diag(np.asarray(res.cov_params()))[:k])
@@ -307,6 +310,8 @@ def _effects(res: Any, k: int, conf: float) -> tuple[np.ndarray, np.ndarray, flo
 
 def _twfe(d: pd.DataFrame, effects: np.ndarray) -> Any:
     """OLS of y on unit and period dummies plus ``effects``, unit-clustered SEs."""
+    from statsmodels.regression.linear_model import OLS
+
     unit_codes, _ = pd.factorize(d["unit"], sort=True)
     period_codes, _ = pd.factorize(d["period"], sort=True)
     n_u, n_p = unit_codes.max() + 1, period_codes.max() + 1
@@ -316,7 +321,7 @@ def _twfe(d: pd.DataFrame, effects: np.ndarray) -> Any:
     rows = period_codes > 0
     p[np.flatnonzero(rows), period_codes[rows] - 1] = 1.0
     X = np.column_stack([effects, u, p])
-    return sm.OLS(d["y"].to_numpy(), X).fit(
+    return OLS(d["y"].to_numpy(), X).fit(
         cov_type="cluster", cov_kwds={"groups": unit_codes}, use_t=True
     )
 

@@ -74,7 +74,6 @@ import pandera.pandas as pa  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
-from scipy import stats  # noqa: E402
 
 from indicators.config import GEMEENTE_RE, AreaParams  # noqa: E402
 from indicators.exceptions import ArgumentError, InputError  # noqa: E402
@@ -106,6 +105,7 @@ from indicators.registers.sheets import (  # noqa: E402
     validate_schema,
 )
 from indicators.sources import _to_number  # noqa: E402
+from indicators.stats.distributions import chi2_sf  # noqa: E402
 
 COLUMNS = [
     "project_id", "title", "applicant_type", "scheme", "area", "gemeente_code", "amount_eur",
@@ -584,7 +584,7 @@ def _gof(observed: np.ndarray, p0: np.ndarray) -> tuple[float, float, str]:
     expected = n * p0
     chi2 = float(((observed - expected) ** 2 / expected).sum())
     if expected.min() >= 5:
-        p = float(stats.chi2.sf(chi2, len(observed) - 1))
+        p = float(chi2_sf(chi2, len(observed) - 1))
         return chi2, p, f"{len(observed) - 1} vrijheidsgraden"
     rng = np.random.default_rng(MC_SEED)
     sims = rng.multinomial(n, p0, size=MC_DRAWS)
@@ -648,6 +648,8 @@ def spread(
     t["diff_pp"] = 100 * (t["grant_share"] - t["population_share"])
     m = len(t)
     alpha_unit = rule.alpha / m if rule.correction == "bonferroni" else rule.alpha
+    from scipy import stats  # here: it costs 0.6 s to import (issue 7)
+
     t["p_value"] = [
         stats.binomtest(int(k), n, float(p)).pvalue if n else np.nan
         for k, p in zip(t["n_grants"], t["population_share"], strict=True)

@@ -11,10 +11,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.stats.proportion import proportion_confint
 
 from indicators.exceptions import ArgumentError
+from indicators.stats.distributions import norm_isf, norm_ppf
 
 __all__ = ["ConfidenceInterval", "wilson_ci"]
 
@@ -82,7 +81,7 @@ def _check_confidence(confidence: float) -> float:
 
 def _z(confidence: float) -> float:
     """Two-sided standard normal quantile for ``confidence``."""
-    return float(stats.norm.ppf(0.5 + _check_confidence(confidence) / 2.0))
+    return float(norm_ppf(0.5 + _check_confidence(confidence) / 2.0))
 
 
 def _out(arr: np.ndarray) -> Any:
@@ -93,6 +92,19 @@ def _out(arr: np.ndarray) -> Any:
 # --------------------------------------------------------------------------
 # Public functions
 # --------------------------------------------------------------------------
+
+
+def _wilson_limits(count: np.ndarray, nobs: np.ndarray, alpha: float) -> tuple[np.ndarray, ...]:
+    """statsmodels 0.15 ``proportion_confint(count, nobs, alpha, method="wilson")``, line by line."""
+    alpha = alpha / 2.0  # two-sided
+    q_ = count / nobs
+    crit = norm_isf(alpha)[()]
+    crit2 = crit**2
+    denom = 1 + crit2 / nobs
+    center = (q_ + crit2 / (2 * nobs)) / denom
+    dist = crit * np.sqrt(q_ * (1.0 - q_) / nobs + crit2 / (4.0 * nobs**2))
+    dist /= denom
+    return np.clip(center - dist, 0, 1), np.clip(center + dist, 0, 1)
 
 
 def wilson_ci(numerator: Any, denominator: Any, confidence: float = 0.95) -> ConfidenceInterval:
@@ -124,10 +136,14 @@ def wilson_ci(numerator: Any, denominator: Any, confidence: float = 0.95) -> Con
     -----
     The limits are ``(2x + z^2 -/+ z sqrt(z^2 + 4x(1 - x/n))) / (2(n + z^2))``
     with ``z`` the two-sided standard normal quantile (Wilson, 1927; Newcombe,
-    1998, method 3). They are computed with statsmodels
-    ``proportion_confint(method="wilson")``, which is vectorised and clips the
-    limits to 0..1; the lower limit of 0/n is set to exactly 0 and the upper
-    limit of n/n to exactly 1 (the formula leaves rounding noise there).
+    1998, method 3). They are computed as statsmodels
+    ``proportion_confint(method="wilson")`` computes them (the same operations
+    in the same order, so the same floats; ``tests/test_stats_proportions.py``
+    compares them bit for bit), clipped to 0..1; the lower limit of 0/n is set
+    to exactly 0 and the upper limit of n/n to exactly 1 (the formula leaves
+    rounding noise there). Written out rather than called because importing
+    ``statsmodels.stats.proportion`` (with ``scipy.stats``) took 0.6 s, more
+    than the rest of a one-area incremental compute step (issue 7).
 
     A missing numerator or denominator gives missing limits; it is never
     treated as zero. Non-integer numerators (e.g. weighted counts) are
@@ -175,12 +191,10 @@ def wilson_ci(numerator: Any, denominator: Any, confidence: float = 0.95) -> Con
         raise ArgumentError("numerators must not be larger than denominators")
 
     missing = np.isnan(x) | np.isnan(n)
-    # Keep statsmodels away from NaN/zero arithmetic: fill, compute, re-mask.
+    # Keep NaN/zero arithmetic out: fill, compute, re-mask.
     x_f = np.where(missing, 0.0, x)
     n_f = np.where(missing, 1.0, n)
-    lower, upper = proportion_confint(
-        np.atleast_1d(x_f), np.atleast_1d(n_f), alpha=1.0 - conf, method="wilson"
-    )
+    lower, upper = _wilson_limits(np.atleast_1d(x_f), np.atleast_1d(n_f), 1.0 - conf)
     # Exact boundaries for 0/n and n/n (the formula leaves rounding noise there).
     lower = np.where(x == 0, 0.0, np.reshape(lower, x.shape))
     upper = np.where(x == n, 1.0, np.reshape(upper, x.shape))

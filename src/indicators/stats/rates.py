@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
-from scipy import stats
 
 from indicators.exceptions import ArgumentError
+from indicators.stats.distributions import chi2_ppf
 from indicators.stats.proportions import (
     ConfidenceInterval,
     _as_float_array,
@@ -64,9 +64,9 @@ def _byar_limits(x: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
 def _exact_limits(x: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
     alpha = 1.0 - confidence
     with np.errstate(invalid="ignore"):
-        lower = stats.chi2.ppf(alpha / 2.0, 2.0 * x) / 2.0
+        lower = chi2_ppf(alpha / 2.0, 2.0 * x) / 2.0
     lower = np.where(x == 0, 0.0, lower)
-    upper = stats.chi2.ppf(1.0 - alpha / 2.0, 2.0 * x + 2.0) / 2.0
+    upper = chi2_ppf(1.0 - alpha / 2.0, 2.0 * x + 2.0) / 2.0
     return np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
 
 

@@ -14,10 +14,10 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from indicators.exceptions import ArgumentError
 from indicators.stats.compare import TREND_LABELS_NL, Polarity, _check_polarity
+from indicators.stats.distributions import chi2_sf, t_sf
 from indicators.stats.proportions import _as_float_array, _check_confidence, _z
 
 __all__ = [
@@ -128,7 +128,7 @@ def _wls_batch(x: np.ndarray, y: np.ndarray, se: np.ndarray) -> tuple[np.ndarray
         resid = y - ym[:, None] - slope[:, None] * (x - xm[:, None])
         sigma2 = (w * resid**2).sum(axis=-1) / df
         t = slope / np.sqrt(sigma2 / sxx)
-    p = 2.0 * stats.t.sf(np.abs(t), df)
+    p = 2.0 * t_sf(np.abs(t), df)
     return t, p, slope, _loo_slopes(x, y, w)
 
 
@@ -139,7 +139,7 @@ def _chi_batch(s: np.ndarray, num: np.ndarray, den: np.ndarray) -> tuple[np.ndar
         slope, sxx, _, _ = _weighted_slope(s, prop, den)
         pbar = num.sum(axis=-1) / den.sum(axis=-1)
         chisq = slope**2 * sxx / (pbar * (1.0 - pbar))
-    p = stats.chi2.sf(chisq, 1)
+    p = chi2_sf(chisq, 1)
     return chisq, p, slope, _loo_slopes(s, prop, den)
 
 

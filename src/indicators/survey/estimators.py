@@ -25,7 +25,7 @@ from typing import Any, Literal, NamedTuple, get_args
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special  # scipy.stats is imported where used: it costs 0.6 s (issue 7)
 
 from indicators.exceptions import ArgumentError
 from indicators.survey.design import SurveyDesign, _as_list
@@ -129,6 +129,8 @@ def _domains(
 
 
 def _quantile(confidence: float, df: float) -> float:
+    from scipy import stats
+
     return float(stats.t.ppf(0.5 + confidence / 2, df))
 
 
@@ -360,6 +362,8 @@ def _proportion_ci(
     p: float, se: float, n: int, df: float, confidence: float, method: CIMethod
 ) -> tuple[float, float, str]:
     """Confidence interval for a proportion; returns (lower, upper, method used)."""
+    from scipy import stats
+
     alpha = 1.0 - confidence
     if not np.isfinite(p) or n == 0:
         return np.nan, np.nan, method
@@ -592,6 +596,8 @@ def svy_crosstab(design: SurveyDesign, row: str, col: str) -> CrosstabResult:
        tables with cell proportions estimated from survey data. Ann Stat.
        1984;12(1):46-60. doi:10.1214/aos/1176346391
     """
+    from scipy import stats
+
     design = _check_design(design)
     xr = _variable(design, row, numeric=False)
     xc = _variable(design, col, numeric=False)

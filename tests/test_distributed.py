@@ -190,6 +190,44 @@ def test_an_unused_pool_is_closed_with_no_tasks(tiny):
     pool.close()  # idempotent
 
 
+def test_a_forkserver_started_early_ends_with_its_unused_parent():
+    """``indicators build`` starts the forkserver before knowing whether reports follow.
+    Unused, it must not outlive the build (nor keep it waiting): a process that starts
+    it and exits at once, mid-import, leaves no server behind."""
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "from indicators.distributed import start_forkserver; start_forkserver(); "
+        "from multiprocessing import forkserver; print(forkserver._forkserver._forkserver_pid)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    pid = int(out.stdout)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    pytest.fail(f"forkserver {pid} still runs after its parent ended")
+
+
+def test_workers_fork_from_a_forkserver_started_before_them(tiny):
+    from multiprocessing import forkserver
+
+    from indicators.distributed import WorkerPool, start_forkserver
+
+    paths, tasks = tiny
+    start_forkserver()
+    server = forkserver._forkserver._forkserver_pid
+    assert server is not None
+    with WorkerPool(1) as pool:
+        _check(paths, run_reports(tasks, paths=paths, engine="builtin", pool=pool))
+    assert forkserver._forkserver._forkserver_pid == server  # the same server, not a new one
+
+
 def test_a_report_that_kills_its_worker_fails_alone_and_the_build_goes_on(tiny):
     """A worker that dies breaks Python's process pool: every report in flight fails
     and nothing more can be sent. The reports in flight then run again one at a

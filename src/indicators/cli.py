@@ -147,6 +147,12 @@ def build(
     Incremental: only reports whose inputs (data slice, params, notebook, template,
     code, library versions) changed are rebuilt; the command says which and why.
     """
+    if not dry_run and scheduler is None and jobs != 1:
+        # Report workers fork from a server that imports the report libraries: start
+        # it before this process's own imports and planning (it ends with this process).
+        from indicators.distributed import start_forkserver
+
+        start_forkserver()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from indicators.cache import build as run_build

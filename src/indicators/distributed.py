@@ -97,6 +97,25 @@ def _context():
     return ctx
 
 
+def start_forkserver() -> None:
+    """Start the forkserver now, so it imports the report libraries while the caller goes on.
+
+    Returns at once: the server process imports :data:`indicators.warm.WARM_MODULES`
+    (about 2 s of CPU) on another core, and workers started later
+    (:class:`WorkerPool`) fork from it as soon as it is ready. ``indicators
+    build`` calls this first thing, before its own imports and planning, since
+    for a one-area rebuild the workers' start-up was the longest path (issue 7).
+    Unused, it costs no wait: the server ends by itself when this process ends
+    (its "alive" pipe closes). Nothing happens where there is no forkserver.
+    """
+    ctx = _context()
+    if ctx is None:
+        return
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()
+
+
 class WorkerPool:
     """Local warm worker processes, started before their tasks exist.
 

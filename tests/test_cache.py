@@ -310,6 +310,47 @@ def test_a_slice_holds_only_the_areas_rows_and_its_benchmarks(project, tmp_path)
     assert (d / "meta.json").exists()
 
 
+def test_kept_table_indexes_give_the_slices_and_keys_a_scan_gives(project, tmp_path):
+    """The results index reads each table's kept index (written by the first reader or a
+    splice); its report keys and slices equal those made from the tables themselves."""
+    import hashlib
+    import shutil
+
+    from indicators.csvrecords import TableIndex
+
+    root, _ = project
+    results = root / "build" / "compute"
+    ResultsIndex(results)  # makes the indexes where missing
+    kept = ResultsIndex(results)
+    assert all(t._data is None for t in kept.tables.values())  # nothing read whole
+    fresh_dir = tmp_path / "fresh"
+    shutil.copytree(results, fresh_dir, ignore=shutil.ignore_patterns(".*"))
+    fresh = ResultsIndex(fresh_dir)  # scans every table
+    for slug in [*AREAS, "nobody"]:
+        assert kept.slice_inputs(slug) == fresh.slice_inputs(slug)
+        a, b = (
+            kept.write_slice(slug, tmp_path / "a" / slug),
+            fresh.write_slice(slug, tmp_path / "b" / slug),
+        )
+        for rel in ("values.csv", "summary.csv", "areas.csv"):
+            assert (a / rel).read_bytes() == (b / rel).read_bytes()
+    # a table rewritten after its index was kept: the index is made again
+    values = results / "values.csv"
+    lines = values.read_bytes().split(b"\n")
+    i = next(k for k, line in enumerate(lines) if line.startswith(b"heerlen-noord,"))
+    lines[i] = lines[i] + b"1"  # one more digit in its last cell
+    tmp = values.with_name("v.tmp")
+    tmp.write_bytes(b"\n".join(lines))
+    tmp.replace(values)
+    assert TableIndex.load(values) is None
+    again = ResultsIndex(results)
+    own = again.tables["values.csv"].index.digests["heerlen-noord"]
+    assert own != kept.tables["values.csv"].index.digests["heerlen-noord"]
+    lo, hi = again.tables["values.csv"].runs["heerlen-noord"][0]
+    start = values.read_bytes().index(b"\n") + 1
+    assert own == hashlib.sha256(values.read_bytes()[start + lo : start + hi]).hexdigest()
+
+
 # --------------------------------------------------------------------------- manifest
 
 

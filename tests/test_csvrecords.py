@@ -8,6 +8,7 @@ record without a newline, and random tables.
 
 from __future__ import annotations
 
+import os
 import random
 
 import pytest
@@ -63,3 +64,81 @@ def test_quoted_fields_after_an_unquoted_first_field_take_the_numpy_path(monkeyp
     data = b'a,"x,y",1\na,"",2\nb,"q ""z""",3\n'
     monkeypatch.setattr(csvrecords, "split_records", None)  # the Python path would fail
     assert record_runs(data) == [("a", 0, 17), ("b", 17, len(data))]
+
+
+# --------------------------------------------------------------------------- table index
+
+
+def _scan(path) -> csvrecords.TableIndex:
+    header, data = csvrecords.split_header(path.read_bytes(), path)
+    return csvrecords.TableIndex.scan(header, data)
+
+
+def _same(a: csvrecords.TableIndex, b: csvrecords.TableIndex) -> bool:
+    return (a.header, a.runs, a.digests, a.length) == (b.header, b.runs, b.digests, b.length)
+
+
+def test_a_splice_writes_the_index_a_scan_of_the_new_table_gives(tmp_path):
+    """Spliced again and again (kept digests carried over, new blocks hashed), the index
+    equals a fresh scan of the file, and the file equals one written whole."""
+    rng = random.Random(5)
+    names = [f"e{i:03d}" for i in range(60)]
+    table = {
+        k: [f'{k},{rng.randint(0, 99)},"q{j}"'.encode() for j in range(rng.randint(1, 4))]
+        for k in rng.sample(names, 30)
+    }
+
+    def whole() -> bytes:
+        return b"area,x,y\n" + b"".join(r + b"\n" for k in sorted(table) for r in table[k])
+
+    f = tmp_path / "t.csv"
+    f.write_bytes(whole())
+    csvrecords.TableIndex.of(f)  # kept next to the table
+    for _ in range(25):
+        blocks = {
+            k: [f"{k},{rng.randint(0, 99)},new".encode() for _ in range(rng.randint(1, 3))]
+            for k in rng.sample(names, 3)
+        }
+        drop = set(rng.sample(sorted(table), 2))
+        index = csvrecords.splice_blocks(f, b"area,x,y", blocks, drop)
+        for k in drop:
+            table.pop(k)
+        table.update(blocks)
+        assert f.read_bytes() == whole()
+        assert _same(index, _scan(f))
+        loaded = csvrecords.TableIndex.load(f)
+        assert loaded is not None and _same(loaded, index)
+
+
+def test_an_index_is_not_used_for_another_file_or_when_damaged(tmp_path):
+    f = tmp_path / "t.csv"
+    f.write_bytes(b"area,x\na,1\nb,2\n")
+    index, data = csvrecords.TableIndex.of(f)
+    assert data is not None  # made from the file
+    assert csvrecords.TableIndex.of(f)[1] is None  # then loaded
+    # rewritten (a new file in its place, as every writer of results does): not used
+    tmp = tmp_path / "new.csv"
+    tmp.write_bytes(b"area,x\na,1\nc,2\n")
+    os.replace(tmp, f)
+    assert csvrecords.TableIndex.load(f) is None
+    again, data = csvrecords.TableIndex.of(f)
+    assert data is not None and set(again.runs) == {"a", "c"}
+    for junk in ("", "{", "[]", '{"version": 1}', '{"version": 1, "signature": 3}'):
+        csvrecords.TableIndex.path_for(f).write_text(junk)
+        assert csvrecords.TableIndex.load(f) is None
+    # a splice with a damaged index scans the table
+    index = csvrecords.splice_blocks(f, b"area,x", {"b": [b"b,7"]}, set())
+    assert f.read_bytes() == b"area,x\na,1\nb,7\nc,2\n"
+    assert _same(index, _scan(f))
+
+
+def test_a_last_record_without_a_newline_is_indexed_and_spliced_as_with_one(tmp_path):
+    f = tmp_path / "t.csv"
+    f.write_bytes(b"area,x\na,1\nb,2")
+    index, _ = csvrecords.TableIndex.of(f)
+    g = tmp_path / "g.csv"
+    g.write_bytes(b"area,x\na,1\nb,2\n")
+    assert _same(index, csvrecords.TableIndex.of(g)[0])
+    index = csvrecords.splice_blocks(f, b"area,x", {"a": [b"a,5"]}, set())
+    assert f.read_bytes() == b"area,x\na,5\nb,2\n"
+    assert _same(index, _scan(f))

@@ -61,7 +61,7 @@ from pathlib import Path
 
 import indicators
 from indicators.config import CATALOGUE_OVERRIDES
-from indicators.csvrecords import SpliceError, record_runs, split_header, split_records
+from indicators.csvrecords import SpliceError, TableIndex, split_header, split_records
 from indicators.exceptions import IndicatorsError
 
 MANIFEST_VERSION = 1
@@ -302,28 +302,48 @@ SLICE_RULES = {
 
 
 _WHOLE = re.compile(r"^-?\d+$")
+_NO_RECORDS = hashlib.sha256().hexdigest()
 
 
-@dataclass
 class _Table:
-    header: bytes
-    data: bytes  # the records after the header, each ending in a newline
-    runs: dict[str, list[tuple[int, int]]]  # entity -> byte ranges of its records in data
+    """One entity table of the results: its :class:`~indicators.csvrecords.TableIndex`,
+    and its bytes, read only when a slice needs records."""
 
-    @classmethod
-    def read(cls, path: Path) -> _Table:
-        header, data = split_header(Path(path).read_bytes(), path)
-        if data and not data.endswith(b"\n"):
-            data += b"\n"
-        runs: dict[str, list[tuple[int, int]]] = {}
-        for key, lo, hi in record_runs(data):
-            runs.setdefault(key, []).append((lo, hi))
-        return cls(header, data, runs)
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.index, data = TableIndex.of(self.path)
+        self.header = self.index.header
+        self.runs = self.index.runs
+        self._data = data
+
+    @property
+    def data(self) -> bytes:
+        """The records after the header, each ending in a newline."""
+        if self._data is None:
+            _, self._data = split_header(self.path.read_bytes(), self.path)
+        if self._data and not self._data.endswith(b"\n"):
+            self._data += b"\n"
+        if len(self._data) != self.index.length:
+            raise CacheError(f"{self.path} changed while the build read it")
+        return self._data
 
     def records(self, entities: Iterable[str]) -> list[bytes]:
         """The records of these entities, in file order."""
         spans = sorted(s for e in entities for s in self.runs.get(e, []))
-        return split_records(b"".join(self.data[lo:hi] for lo, hi in spans))
+        if not spans:
+            return []
+        return split_records(b"".join(self._read(lo, hi) for lo, hi in spans))
+
+    def _read(self, lo: int, hi: int) -> bytes:
+        if self._data is not None:
+            return self.data[lo:hi]
+        start = len(self.header) + 1  # the header line (an entity table's is one line)
+        with open(self.path, "rb") as fh:
+            fh.seek(start + lo)
+            got = fh.read(hi - lo)
+        if len(got) == hi - lo - 1 and hi == self.index.length:
+            got += b"\n"  # the last record, without its newline
+        return got
 
     def column(self, name: str, entity: str) -> list[str]:
         import csv
@@ -356,7 +376,7 @@ class ResultsIndex:
                     first = fh.read(5)
                 if first == b"area," or first == b"area\n":
                     try:
-                        self.tables[rel] = _Table.read(f)
+                        self.tables[rel] = _Table(f)
                     except SpliceError as err:
                         raise CacheError(str(err)) from None
                     continue
@@ -367,7 +387,6 @@ class ResultsIndex:
         if missing:
             raise CacheError(f"results in {self.dir} lack the table(s) {missing}")
         self.meta = read_meta(self.dir)
-        self._digests: dict[tuple[str, str], str] = {}
         areas = self.tables["areas.csv"]
         self.gemeente = {a: g for a in areas.runs for g in areas.column("gemeente", a) if g}
 
@@ -393,14 +412,8 @@ class ResultsIndex:
         raise CacheError(f"unknown slice rule {rule!r}")
 
     def _table_digest(self, table: str, entity: str) -> str:
-        if (table, entity) not in self._digests:
-            t = self.tables[table]
-            h = hashlib.sha256()
-            view = memoryview(t.data)
-            for lo, hi in t.runs.get(entity, []):
-                h.update(view[lo:hi])
-            self._digests[table, entity] = h.hexdigest()
-        return self._digests[table, entity]
+        """SHA-256 of the entity's records in the table (of nothing when it has none)."""
+        return self.tables[table].index.digests.get(entity, _NO_RECORDS)
 
     def slice_inputs(self, slug: str) -> dict[str, str]:
         """The named input hashes of an area report: its rows per entity, plus shared files."""

@@ -60,7 +60,13 @@ from indicators.compute import (
     needed_entities,
 )
 from indicators.config import AreaSet, Catalogue
-from indicators.csvrecords import SpliceError, group_records, splice_blocks, split_records
+from indicators.csvrecords import (
+    SpliceError,
+    TableIndex,
+    group_records,
+    splice_blocks,
+    split_records,
+)
 from indicators.obsstore import ObservationView, unit_digests
 from indicators.store import TABLES, save_results, table_bytes, write_meta, write_table
 from indicators.trendbreak import (
@@ -135,9 +141,24 @@ def _kinds(df: pd.DataFrame) -> list[list[str]]:
     return out
 
 
-def _file_record(path: Path) -> list:
+def _content_digest(path: Path, index: TableIndex | None = None) -> str:
+    """A digest of a result file's bytes.
+
+    For a table, made from its :class:`~indicators.csvrecords.TableIndex` (the
+    header, every run of records in file order with its byte range, and each
+    entity's SHA-256), which a splice keeps up to date, so that recording the
+    state after a one-area splice does not hash the whole table again.
+    """
+    if path.suffix != ".csv":
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    index = index or TableIndex.of(path)[0]
+    listing = [index.header.decode("utf-8"), index.length, index.ordered(), index.digests]
+    return "index:" + hashlib.sha256(json.dumps(listing, sort_keys=True).encode()).hexdigest()
+
+
+def _file_record(path: Path, index: TableIndex | None = None) -> list:
     st = path.stat()
-    return [st.st_size, st.st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest()]
+    return [st.st_size, st.st_mtime_ns, _content_digest(path, index)]
 
 
 def _files_unchanged(out_dir: Path, recorded: dict[str, list]) -> bool:
@@ -146,11 +167,11 @@ def _files_unchanged(out_dir: Path, recorded: dict[str, list]) -> bool:
         f = out_dir / rel
         if rel not in recorded or not f.is_file():
             return False
-        size, mtime_ns, sha = recorded[rel]
+        size, mtime_ns, digest = recorded[rel]
         st = f.stat()
         if st.st_size != size:
             return False
-        if st.st_mtime_ns != mtime_ns and hashlib.sha256(f.read_bytes()).hexdigest() != sha:
+        if st.st_mtime_ns != mtime_ns and _content_digest(f) != digest:
             return False
     return True
 
@@ -348,9 +369,10 @@ def _incremental(
     }
     blocks = {rel: _blocks(df, state["kinds"][rel], rel) for rel, (df, _) in new.items()}
     # Nothing is written before every table's new rows are known to fit.
+    indexes = {}
     for rel, (_, recomputed) in new.items():
         header, rows = blocks[rel]
-        splice_blocks(out_dir / rel, header, rows, recomputed | removed)
+        indexes[rel] = splice_blocks(out_dir / rel, header, rows, recomputed | removed)
     write_table(tbl, out_dir / "areas.csv")
     write_meta({**results.meta, "provenance": prov}, out_dir / "meta.json")
     write_meta(tb.meta, out_dir / SUBFOLDER / "meta.json")
@@ -362,7 +384,7 @@ def _incremental(
             "areas": area_digests,
             "entities": sorted(entities),
             "with_data": with_data,
-            "files": {rel: _file_record(out_dir / rel) for rel in _FILES},
+            "files": {rel: _file_record(out_dir / rel, indexes.get(rel)) for rel in _FILES},
         },
     )
     recomputed = tuple(sorted(changed | summary_of | trend))

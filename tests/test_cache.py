@@ -7,6 +7,7 @@ writes placeholder outputs; the integration test at the end builds for real.
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -496,3 +497,27 @@ def test_validated_inputs_are_reused_until_the_data_change(project, monkeypatch)
     pipeline.load_inputs(paths, cache=True)
     assert reads == [len(obs)] * 2
     assert not old.exists()
+
+
+def test_input_digests_are_reused_only_while_the_file_is_unchanged(tmp_path):
+    """The planner and the provenance share one hash of each input per build."""
+    import hashlib
+
+    from indicators import store
+
+    f = tmp_path / "obs.csv"
+    f.write_bytes(b"a,b\n1,2\n")
+    first = store.input_digest(f)
+    assert first == hashlib.sha256(b"a,b\n1,2\n").hexdigest()
+    hashed = []
+    real = store.sha256_file
+    try:
+        store.sha256_file = lambda p: hashed.append(p) or real(p)
+        assert store.input_digest(f) == first and hashed == []  # reused
+        st = f.stat()
+        f.write_bytes(b"a,b\n1,3\n")  # same size
+        os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))  # and the same mtime
+        assert store.input_digest(f) == hashlib.sha256(b"a,b\n1,3\n").hexdigest()
+        assert hashed == [f]
+    finally:
+        store.sha256_file = real

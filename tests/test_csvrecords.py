@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 
 import pytest
 
@@ -118,17 +119,23 @@ def test_an_index_is_not_used_for_another_file_or_when_damaged(tmp_path):
     assert csvrecords.TableIndex.of(f)[1] is None  # then loaded
     # rewritten (a new file in its place, as every writer of results does): not used
     tmp = tmp_path / "new.csv"
-    tmp.write_bytes(b"area,x\na,1\nc,2\n")
+    tmp.write_bytes(b"area,x\na,1\nc,22\n")
     os.replace(tmp, f)
     assert csvrecords.TableIndex.load(f) is None
     again, data = csvrecords.TableIndex.of(f)
     assert data is not None and set(again.runs) == {"a", "c"}
+    # a copy that keeps size and mtime (cp -p, a restored cache) keeps its index
+    shutil.copy2(f, tmp_path / "copy.csv")
+    shutil.copy2(
+        csvrecords.TableIndex.path_for(f), csvrecords.TableIndex.path_for(tmp_path / "copy.csv")
+    )
+    assert _same(csvrecords.TableIndex.load(tmp_path / "copy.csv"), again)
     for junk in ("", "{", "[]", '{"version": 1}', '{"version": 1, "signature": 3}'):
         csvrecords.TableIndex.path_for(f).write_text(junk)
         assert csvrecords.TableIndex.load(f) is None
     # a splice with a damaged index scans the table
     index = csvrecords.splice_blocks(f, b"area,x", {"b": [b"b,7"]}, set())
-    assert f.read_bytes() == b"area,x\na,1\nb,7\nc,2\n"
+    assert f.read_bytes() == b"area,x\na,1\nb,7\nc,22\n"
     assert _same(index, _scan(f))
 
 

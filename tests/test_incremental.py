@@ -18,11 +18,21 @@ import pytest
 import yaml
 
 from indicators import obsstore
+from indicators.cache import ResultsIndex
 from indicators.config import load_catalogue
-from indicators.csvrecords import SpliceError, first_field, read_records, splice_blocks
+from indicators.csvrecords import (
+    SpliceError,
+    TableIndex,
+    first_field,
+    read_records,
+    splice_blocks,
+    split_header,
+)
 from indicators.incremental import unit_digests
 from indicators.pipeline import COMPUTE_STATE, Paths, run_compute
 from indicators.sources import load_observations, load_units
+from indicators.store import TABLES
+from indicators.tabletypes import FloatColumns
 from tests.conftest import ROOT
 
 DEMO = ROOT / "data" / "demo"
@@ -40,6 +50,8 @@ def baseline(tmp_path_factory) -> Path:
         mp.setattr(obsstore, "BLOCK", 4096)
         run = run_compute(_paths(base))
     assert run.mode == "full" and "no state" in run.reason
+    # what a build keeps about the tables for the report slices, carried over by splices
+    assert ResultsIndex(base / "build" / "compute").float_columns
     return base
 
 
@@ -62,7 +74,7 @@ def _result_files(results: Path) -> list[Path]:
     ) + [Path("trendbreak/meta.json")]
 
 
-def _assert_same_as_full(base: Path) -> None:
+def _assert_same_as_full(base: Path, carried: bool = False) -> None:
     """Every result file equals that of a full recompute in a fresh build directory."""
     fresh = run_compute(_paths(base, "full"), incremental=False)
     assert fresh.mode == "full"
@@ -72,6 +84,24 @@ def _assert_same_as_full(base: Path) -> None:
     assert len(files) == 15  # 14 tables and trendbreak/meta.json
     differ = [str(f) for f in files if not filecmp.cmp(got / f, want / f, shallow=False)]
     assert not differ, differ
+    # the indexes and column types the splices kept equal those made from the tables
+    for f in files:
+        if f.suffix == ".csv" and f.name != "areas.csv":
+            kept = TableIndex.load(got / f)
+            assert kept is not None, f
+            header, data = split_header((got / f).read_bytes(), got / f)
+            scan = TableIndex.scan(header, data)
+            assert (kept.runs, kept.digests, kept.length) == (scan.runs, scan.digests, scan.length)
+    if carried:  # by the splices, not made again from the tables
+        for t in ("values", "summary"):
+            kept = FloatColumns.load(got / f"{t}.csv", TableIndex.of(got / f"{t}.csv")[0])
+            assert kept is not None, f"{t}: the column types were not carried over"
+    assert ResultsIndex(got).float_columns == ResultsIndex(want).float_columns
+    for t in TABLES:
+        df = pd.read_csv(got / f"{t}.csv")
+        assert ResultsIndex(got).float_columns[f"{t}.csv"] == [
+            i for i, c in enumerate(df.columns) if pd.api.types.is_float_dtype(df[c])
+        ]
 
 
 def _edit_obs(base: Path, unit: str, column: str = "numerator", delta: int = -1) -> None:
@@ -113,7 +143,7 @@ def test_one_buurt_recomputes_only_the_areas_that_contain_it(work):
     assert set(run.recomputed) == {"kerkrade-oost"} | comparing, run.recomputed
     assert "recomputed 4 of " in run.reason and "kerkrade-oost" in run.reason
     assert run.observations.startswith("read ") and "changed lines" in run.observations
-    _assert_same_as_full(work)
+    _assert_same_as_full(work, carried=True)
 
 
 def test_a_gemeente_recomputes_it_its_region_and_the_summaries_compared_with_it(work):
@@ -186,7 +216,7 @@ def test_two_incremental_updates_in_a_row(work):
     _edit_obs(work, "BU17290301", delta=3)
     _edit_params(work, "kerkrade-oost", intervention_start=2020)
     assert run_compute(_paths(work)).mode == "incremental"
-    _assert_same_as_full(work)
+    _assert_same_as_full(work, carried=True)
 
 
 def test_nothing_changed_rewrites_nothing_but_meta(work):

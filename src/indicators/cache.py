@@ -435,16 +435,16 @@ class ResultsIndex:
         float64 in the full table (some cells are empty) but would be int64 in a
         slice where every cell is a whole number. Slices write such cells as
         ``12.0`` (the same value), so a notebook gets the same dtypes from its
-        slice as from the full results.
+        slice as from the full results. Kept per version of each table
+        (:mod:`indicators.tabletypes`), so a one-area rebuild does not read the
+        whole tables with pandas again.
         """
-        import pandas as pd
+        from indicators.tabletypes import float_columns
 
         out = {}
         for table in TABLES:
-            df = pd.read_csv(self.dir / f"{table}.csv", keep_default_na=True)
-            out[f"{table}.csv"] = [
-                i for i, c in enumerate(df.columns) if pd.api.types.is_float_dtype(df[c])
-            ]
+            rel = f"{table}.csv"
+            out[rel] = float_columns(self.dir / rel, self.tables[rel].index).floats
         return out
 
     def _rows_bytes(self, table: str, entities: list[str]) -> bytes:
@@ -691,9 +691,11 @@ class Inputs:
         return f"{path.parent.name}/{path.name}"
 
     def file(self, path: Path) -> str:
+        from indicators.store import input_digest
+
         path = Path(path).resolve()
         if path not in self._files:
-            self._files[path] = sha256_file(path) if path.exists() else "absent"
+            self._files[path] = input_digest(path) if path.exists() else "absent"
         return self._files[path]
 
     def files(self, paths: Iterable[Path]) -> dict[str, str]:

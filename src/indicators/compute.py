@@ -97,10 +97,13 @@ def membership(areas: AreaSet, units: pd.DataFrame) -> pd.DataFrame:
         key: {c: p for c, p in zip(codes, units[key].tolist(), strict=True) if pd.notna(p)}
         for key in ("wijk_code", "gemeente_code")
     }
-    buurten_per_wijk = units[units["level"] == "buurt"].groupby("wijk_code")["unit_code"].apply(set)
-    buurten_per_gm = (
-        units[units["level"] == "buurt"].groupby("gemeente_code")["unit_code"].apply(set)
-    )
+    buurten_per_wijk: dict[str, set[str]] = {}
+    buurten_per_gm: dict[str, set[str]] = {}
+    for c, level in level_of.items():
+        if level == "buurt":
+            for key, groups in (("wijk_code", buurten_per_wijk), ("gemeente_code", buurten_per_gm)):
+                if c in parent[key]:
+                    groups.setdefault(parent[key][c], set()).add(c)
     rows: list[tuple[str, str, str, int]] = []
 
     def add_self(area: str, codes: list[str]) -> None:

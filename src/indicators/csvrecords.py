@@ -17,8 +17,9 @@ records. A splice writes the new table's index from the old one (it knows
 where every block went and hashes only the new blocks), so neither a splice
 nor the next build scans or hashes the whole table again (issue 7: at 3,000
 areas that was about 1.5 s of a one-area rebuild). An index is used only
-while the table's size, modification time and inode are those it recorded;
-otherwise it is made again from the table.
+while the table's size and modification time are those it recorded;
+otherwise it is made again from the table. Writers of whole tables
+(:func:`indicators.store.write_table`) remove it.
 
 Hand-written rather than ``csv``/pandas: both would parse and re-format every
 cell, and the point is to keep the other lines' bytes untouched.
@@ -333,8 +334,10 @@ class TableIndex:
 
     @staticmethod
     def _signature(table: Path) -> list[int]:
+        """Size and modification time: a copy that keeps both (``cp -p``, a restored CI
+        cache) keeps its index; the build's own writers remove or rewrite it."""
         st = Path(table).stat()
-        return [st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev]
+        return [st.st_size, st.st_mtime_ns]
 
     @classmethod
     def scan(cls, header: bytes, data: bytes) -> TableIndex:

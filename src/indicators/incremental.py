@@ -69,6 +69,7 @@ from indicators.csvrecords import (
 )
 from indicators.obsstore import ObservationView, unit_digests
 from indicators.store import TABLES, save_results, table_bytes, write_meta, write_table
+from indicators.tabletypes import after_splice
 from indicators.trendbreak import (
     SUBFOLDER,
     TRENDBREAK_TABLES,
@@ -372,7 +373,10 @@ def _incremental(
     indexes = {}
     for rel, (_, recomputed) in new.items():
         header, rows = blocks[rel]
+        before = TableIndex.load(out_dir / rel)
         indexes[rel] = splice_blocks(out_dir / rel, header, rows, recomputed | removed)
+        if before is not None:  # carry the kept column types over (for the report slices)
+            after_splice(out_dir / rel, before, indexes[rel], rows, recomputed | removed)
     write_table(tbl, out_dir / "areas.csv")
     write_meta({**results.meta, "provenance": prov}, out_dir / "meta.json")
     write_meta(tb.meta, out_dir / SUBFOLDER / "meta.json")

@@ -30,14 +30,33 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+#: Digests of input files already read by this process, by path and stat (issue 7: the
+#: build's planner and the provenance each hashed the 378 MB observations file at 3,000 areas).
+_INPUT_DIGESTS: dict[tuple, str] = {}
+
+
+def input_digest(path: Path) -> str:
+    """SHA-256 of an input file, computed once per process while the file is unchanged.
+
+    For the files a build reads and never writes (data, params): a file is hashed
+    again when its size, modification time, inode or change time differ.
+    """
+    path = Path(path)
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+    if key not in _INPUT_DIGESTS:
+        _INPUT_DIGESTS[key] = sha256_file(path)
+    return _INPUT_DIGESTS[key]
+
+
 def sha256_path(path: Path) -> str:
     """Digest of a file, or of a folder's ``*.yml`` files (names and contents, sorted)."""
     path = Path(path)
     if not path.is_dir():
-        return sha256_file(path)
+        return input_digest(path)
     h = hashlib.sha256()
     for f in sorted(path.glob("*.yml")):
-        h.update(f.name.encode() + b"\0" + sha256_file(f).encode() + b"\n")
+        h.update(f.name.encode() + b"\0" + input_digest(f).encode() + b"\n")
     return h.hexdigest()
 
 
@@ -119,6 +138,9 @@ def write_table(df: pd.DataFrame, path: Path) -> None:
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     df.to_csv(tmp, **CSV_FORMAT)
+    for kept in (f".{path.name}.index.json", f".{path.name}.types.json"):
+        # what was kept about the old table (indicators.csvrecords, indicators.tabletypes)
+        path.with_name(kept).unlink(missing_ok=True)
     os.replace(tmp, path)
 
 

@@ -267,3 +267,24 @@ def test_target_path_is_target_trajectory_as_arrays():
     frame = target_trajectory(2018, -1.2, 2030, 0.25)
     assert years.astype(int).tolist() == frame["period"].tolist()
     assert np.array_equal(path, frame["target_gap"].to_numpy())
+
+
+def test_the_written_out_wls_fit_is_statsmodels_bit_for_bit():
+    """target._wls_fit replaces statsmodels' WLS (for its import time); same floats."""
+    from statsmodels.regression.linear_model import WLS
+    from statsmodels.tools.tools import add_constant
+
+    from indicators.breaks import target
+
+    rng = np.random.default_rng(3)
+    for _ in range(500):
+        n = int(rng.integers(3, 15))
+        x = np.sort(rng.choice(np.arange(2000, 2030), n, replace=False)).astype(float)
+        y = rng.normal(size=n) * rng.uniform(0.1, 10)
+        w = 1.0 / rng.uniform(0.05, 3, size=n) ** 2
+        X = add_constant(x - float(rng.integers(2010, 2025)), has_constant="add")
+        res = WLS(y, X, weights=w).fit()
+        params, cov, scale = target._wls_fit(y, X, w)
+        assert np.array_equal(params, res.params)
+        assert np.array_equal(cov, res.normalized_cov_params)
+        assert scale == res.scale

@@ -216,17 +216,39 @@ def _wls_projection(
     The residual scale is used when larger than 1 (extra year-to-year
     variation), never below 1 (the sampling error alone).
     """
-    # The modules themselves, not statsmodels.api (0.4 s more to import; issue 7).
-    from statsmodels.regression.linear_model import WLS
     from statsmodels.tools.tools import add_constant
 
     X = add_constant(x - at, has_constant="add")
-    res = WLS(y, X, weights=1.0 / se**2).fit()
-    scale = max(1.0, float(res.scale))
-    cov = res.normalized_cov_params * scale
-    est, se_at = float(res.params[0]), float(np.sqrt(cov[0, 0]))
+    params, normalized_cov, res_scale = _wls_fit(y, X, 1.0 / se**2)
+    scale = max(1.0, float(res_scale))
+    cov = normalized_cov * scale
+    est, se_at = float(params[0]), float(np.sqrt(cov[0, 0]))
     crit = _t_quantile(0.5 + confidence / 2, len(x) - 2)
-    return est, est - crit * se_at, est + crit * se_at, float(res.params[1])
+    return est, est - crit * se_at, est + crit * se_at, float(params[1])
+
+
+def _wls_fit(y: np.ndarray, X: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, ...]:
+    """statsmodels ``WLS(y, X, weights).fit()``: its ``params``, ``normalized_cov_params``
+    and ``scale``, by the same operations (statsmodels 0.15,
+    ``RegressionModel.fit(method="pinv")``, ``WLS.whiten``, ``RegressionResults.scale``).
+
+    Written out because importing ``statsmodels.regression.linear_model`` (with
+    ``scipy.stats``) took 0.6 s, most of the compute step when one area of a
+    trend-break approach is recomputed (issue 7); the pseudo-inverse is still
+    statsmodels' own (``pinv_extended``). ``tests/test_breaks_target.py`` checks
+    the results equal statsmodels' bit for bit.
+    """
+    from statsmodels.tools.tools import pinv_extended
+
+    root_w = np.sqrt(weights)
+    wexog = root_w[:, None] * np.asarray(X)
+    wendog = np.asarray(y) * root_w
+    pinv_wexog, singular_values = pinv_extended(wexog)
+    normalized_cov = np.dot(pinv_wexog, np.transpose(pinv_wexog))
+    params = np.dot(pinv_wexog, wendog)
+    rank = np.linalg.matrix_rank(np.diag(singular_values))
+    wresid = wendog - np.dot(wexog, params)
+    return params, normalized_cov, np.dot(wresid, wresid) / (len(wendog) - rank)
 
 
 def assess_target(

@@ -521,3 +521,27 @@ def test_input_digests_are_reused_only_while_the_file_is_unchanged(tmp_path):
         assert hashed == [f]
     finally:
         store.sha256_file = real
+
+
+def test_validated_units_are_kept_until_their_file_or_the_code_changes(project, monkeypatch):
+    from indicators import pipeline, sources
+
+    root, _ = project
+    paths = _paths(root)
+    fresh = pipeline.load_inputs(paths)[2]
+    kept = paths.build_dir / "cache" / "units.pkl"
+    assert kept.exists()  # written by the build's compute step
+    reads = []
+    real = sources.load_units
+    monkeypatch.setattr(sources, "load_units", lambda p: reads.append(p) or real(p))
+    units = pipeline.load_inputs(paths, cache=True)[2]
+    assert reads == []
+    pd.testing.assert_frame_equal(units, fresh)
+    assert units.attrs == fresh.attrs
+    f = paths.data_dir / "units.csv"
+    f.write_text(f.read_text(encoding="utf-8").replace("Heerlen", "Heerle", 1), encoding="utf-8")
+    units = pipeline.load_inputs(paths, cache=True)[2]
+    assert reads == [f] and not units.equals(fresh)
+    kept.write_bytes(b"damaged")
+    pipeline.load_inputs(paths, cache=True)
+    assert reads == [f, f]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from indicators.config import load_area, load_areas, load_catalogue
 from indicators.exceptions import InputError
-from tests.conftest import write
+from tests.conftest import ROOT, write
 
 GOOD = """slug: test-wijk
 name: Testwijk
@@ -108,3 +110,46 @@ def test_catalogue_with_unknown_theme_is_rejected(tmp_path, root):
     p = write(tmp_path / "indicators.yml", text.replace("theme: veiligheid", "theme: sport", 1))
     with pytest.raises(InputError, match=r"indicators.yml.*theme 'sport' is not one of"):
         load_catalogue(p)
+
+
+def test_validated_models_are_kept_between_builds_by_file_text(tmp_path, monkeypatch):
+    """A build keeps the params it validated; the next one reads the same files without
+    parsing or validating them again, and an edited file is read anew."""
+    from indicators import config
+
+    params = tmp_path / "params"
+    shutil.copytree(ROOT / "params", params)
+    kept = tmp_path / "models.pkl"
+    monkeypatch.setattr(config, "_MODELS", {})
+    monkeypatch.setattr(config, "_MODELS_USED", set())
+    monkeypatch.setattr(config, "_MODEL_CACHE_LOADED", set())
+    first = config.load_areas(params)
+    config.save_model_cache(kept)
+    # a new process: an empty memo, filled from the file
+    monkeypatch.setattr(config, "_MODELS", {})
+    monkeypatch.setattr(config, "_MODEL_CACHE_LOADED", set())
+    config.load_model_cache(kept)
+    parsed = []
+    real = config._parse_yaml
+    monkeypatch.setattr(config, "_parse_yaml", lambda t, p: parsed.append(p) or real(t, p))
+    again = config.load_areas(params)
+    assert parsed == [] and again.areas == first.areas
+    f = params / "heerlen-noord.yml"
+    f.write_text(f.read_text(encoding="utf-8").replace("Heerlen-Noord", "Heerlen Noord"))
+    assert config.load_areas(params)["heerlen-noord"].name == "Heerlen Noord"
+    assert parsed == [f]
+
+
+def test_a_foreign_or_damaged_model_file_is_ignored(tmp_path, monkeypatch):
+    import pickle
+
+    from indicators import config
+
+    monkeypatch.setattr(config, "_MODELS", {})
+    monkeypatch.setattr(config, "_MODEL_CACHE_LOADED", set())
+    bad = tmp_path / "models.pkl"
+    for content in (b"", b"junk", pickle.dumps({"key": {"code": "other"}})):
+        bad.write_bytes(content)
+        config._MODEL_CACHE_LOADED.clear()
+        config.load_model_cache(bad)
+        assert config._MODELS == {}

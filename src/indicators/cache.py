@@ -60,7 +60,7 @@ from importlib import metadata
 from pathlib import Path
 
 import indicators
-from indicators.config import CATALOGUE_OVERRIDES
+from indicators.config import CATALOGUE_OVERRIDES, load_model_cache, save_model_cache
 from indicators.csvrecords import SpliceError, TableIndex, split_header, split_records
 from indicators.exceptions import IndicatorsError
 
@@ -190,6 +190,10 @@ def _file_imports(file: Path, package: str) -> set[str]:
         names = _IMPORTS[key] = sorted(_imported_names(data.decode("utf-8"), package))
     _IMPORTS_USED.add(key)
     return {m for m in names if _module_file(m)}
+
+
+#: Validated params and catalogue models kept between builds (:func:`indicators.config.load_model_cache`).
+MODEL_CACHE = "models.pkl"
 
 
 def load_import_cache(path: Path) -> None:
@@ -1047,6 +1051,7 @@ def build(
         )
         imports_cache = paths.build_dir / "cache" / "imports.json"
         load_import_cache(imports_cache)
+        load_model_cache(paths.build_dir / "cache" / MODEL_CACHE)
         inp = Inputs(paths, engine_name)
         steps: list[Step] = []
 
@@ -1222,6 +1227,7 @@ def build(
                 manifest.record(idx, idx.outputs, time.perf_counter() - ti)
             manifest.save(inp.env)
             save_import_cache(imports_cache)
+            save_model_cache(paths.build_dir / "cache" / MODEL_CACHE)
         finally:
             if pool is not None:
                 pool.close()  # unused (nothing to rebuild) or after a failure; idempotent

@@ -155,8 +155,9 @@ def build(
         start_forkserver()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from indicators.cache import MODEL_CACHE
     from indicators.cache import build as run_build
-    from indicators.config import load_areas
+    from indicators.config import load_areas, load_model_cache
     from indicators.pipeline import Paths, select
 
     try:
@@ -174,6 +175,7 @@ def build(
             registers_dir=registers_dir,
             boundaries=boundaries,
         )
+        load_model_cache(paths.build_dir / "cache" / MODEL_CACHE)  # validated params
         todo = select(load_areas(paths.params_dir), areas, all_)
         with_province = province if province is not None else (all_ or not areas)
         total = len(todo) + 2 * int(with_province)  # the province and the survey report

@@ -374,7 +374,7 @@ def _incremental(
     for rel, (_, recomputed) in new.items():
         header, rows = blocks[rel]
         before = TableIndex.load(out_dir / rel)
-        indexes[rel] = splice_blocks(out_dir / rel, header, rows, recomputed | removed)
+        indexes[rel] = splice_blocks(out_dir / rel, header, rows, recomputed | removed, before)
         if before is not None:  # carry the kept column types over (for the report slices)
             after_splice(out_dir / rel, before, indexes[rel], rows, recomputed | removed)
     write_table(tbl, out_dir / "areas.csv")

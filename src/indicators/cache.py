@@ -667,6 +667,12 @@ def build_lock(build_dir: Path):
 # --------------------------------------------------------------------------- step inputs
 
 
+def _input_digest(path: Path) -> str:
+    from indicators.store import input_digest
+
+    return input_digest(path)
+
+
 class Inputs:
     """Content hashes of the files and code a build reads, each computed once."""
 
@@ -675,6 +681,8 @@ class Inputs:
         self.root = Path(paths.root)
         self.engine = engine
         self._files: dict[Path, str] = {}
+        self._resolved: dict[str, Path] = {}
+        self._names: dict[Path, str] = {}
         self._code: dict[tuple, dict[str, str]] = {}
         self._nb_imports: dict[Path, set[str]] = {}
         self.env = environment()
@@ -686,20 +694,32 @@ class Inputs:
     def _bases(self) -> tuple[Path, Path]:
         return self.root.resolve(), Path(self.paths.params_dir).resolve().parent
 
+    def _resolve(self, path: Path) -> Path:
+        """``path.resolve()``, once per path (3,000 params files are named in several steps)."""
+        key = os.fspath(path)
+        got = self._resolved.get(key)
+        if got is None:
+            got = self._resolved[key] = Path(path).resolve()
+        return got
+
     def name(self, path: Path) -> str:
         """How a file is named in reasons: relative to the project, else ``<dir>/<file>``."""
-        path = Path(path).resolve()
+        path = self._resolve(path)
+        got = self._names.get(path)
+        if got is None:
+            got = self._names[path] = self._name(path)
+        return got
+
+    def _name(self, path: Path) -> str:
         for base in self._bases:
             if path.is_relative_to(base):
                 return str(path.relative_to(base))
         return f"{path.parent.name}/{path.name}"
 
     def file(self, path: Path) -> str:
-        from indicators.store import input_digest
-
-        path = Path(path).resolve()
+        path = self._resolve(path)
         if path not in self._files:
-            self._files[path] = input_digest(path) if path.exists() else "absent"
+            self._files[path] = _input_digest(path) if path.exists() else "absent"
         return self._files[path]
 
     def files(self, paths: Iterable[Path]) -> dict[str, str]:

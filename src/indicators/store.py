@@ -41,9 +41,8 @@ def input_digest(path: Path) -> str:
     For the files a build reads and never writes (data, params): a file is hashed
     again when its size, modification time, inode or change time differ.
     """
-    path = Path(path)
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+    st = os.stat(path)
+    key = (os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
     if key not in _INPUT_DIGESTS:
         _INPUT_DIGESTS[key] = sha256_file(path)
     return _INPUT_DIGESTS[key]

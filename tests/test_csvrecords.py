@@ -149,3 +149,24 @@ def test_a_last_record_without_a_newline_is_indexed_and_spliced_as_with_one(tmp_
     index = csvrecords.splice_blocks(f, b"area,x", {"a": [b"a,5"]}, set())
     assert f.read_bytes() == b"area,x\na,5\nb,2\n"
     assert _same(index, _scan(f))
+
+
+@pytest.mark.parametrize("broken", ["raises", "copies nothing"])
+def test_a_splice_copies_by_reading_where_the_kernel_cannot_copy(tmp_path, monkeypatch, broken):
+    """Kept records are copied with os.copy_file_range; where that fails (another
+    platform or file system) they are read and written, with the same result."""
+    f = tmp_path / "t.csv"
+    f.write_bytes(b"area,x\n" + b"".join(f"e{i:03d},{i}\n".encode() for i in range(500)))
+    csvrecords.TableIndex.of(f)
+
+    def fail(*args):
+        if broken == "raises":
+            raise OSError(18, "Invalid cross-device link")
+        return 0
+
+    monkeypatch.setattr(os, "copy_file_range", fail)
+    index = csvrecords.splice_blocks(f, b"area,x", {"e250": [b"e250,new"]}, {"e100"})
+    lines = f.read_bytes().split(b"\n")
+    assert lines[0] == b"area,x" and b"e250,new" in lines and b"e100,100" not in lines
+    assert len(lines) == 1 + 499 + 1 and lines[-2] == b"e499,499"
+    assert _same(index, _scan(f))

@@ -260,40 +260,83 @@ def splice_blocks(
     """
     path = Path(path)
     old = index if index is not None else TableIndex.load(path)
-    raw = path.read_bytes()
-    header_old, data = split_header(raw[: raw.find(b"\n") + 1] or raw, path)
-    if not data and header_old.count(b'"') % 2 == 0:
-        # The header is the first line: the data are the bytes after it, not copied
-        # (160 MB at 3,000 areas). A quoted header that spans lines: split it whole.
-        view = memoryview(raw)[len(header_old) + 1 :]
-    else:
-        header_old, rest = split_header(raw, path)
+    with open(path, "rb", buffering=0) as src:
+        fd = src.fileno()
+        size = os.fstat(fd).st_size
+        head = os.pread(fd, 1 << 16, 0)
+        nl = head.find(b"\n")
+        # With an index that fits the file, the kept records are copied by the kernel
+        # (os.copy_file_range) without being read: 0.06 s instead of 0.45 s for the
+        # 160 MB values table at 3,000 areas.
+        if (
+            old is not None
+            and nl >= 0
+            and head[:nl] == old.header
+            and old.header.count(b'"') % 2 == 0
+            and size == nl + 1 + old.length
+            and (old.length == 0 or os.pread(fd, 1, size - 1) == b"\n")
+        ):
+            header_old, start, view = old.header, nl + 1, None
+        else:
+            raw = head if len(head) >= size else src.read()  # pread left the position at 0
+            header_old, view = _header_and_data(raw, path)
+            start = 0
+        if header_old != header:
+            raise SpliceError(f"the columns of {path.name} changed")
+        if view is not None and (
+            old is None or old.header != header_old or old.length != len(view)
+        ):
+            old = TableIndex.scan(header_old, bytes(view))
+        index, parts = _splice_plan(path, old, header, blocks, replace, view, start)
+        tmp = path.with_name(f".{path.name}.splice-{os.getpid()}")
+        with open(tmp, "wb", buffering=0) as dst:
+            for part in parts:
+                if isinstance(part, tuple):
+                    _copy_range(fd, dst.fileno(), *part)
+                else:
+                    _write_all(dst.fileno(), part)
+    os.replace(tmp, path)
+    index.save(path)
+    return index
+
+
+def _header_and_data(raw: bytes, path: Path) -> tuple[bytes, memoryview]:
+    """A table's header and a view of its data (ending in a newline, as an index counts it)."""
+    header, data = split_header(raw[: raw.find(b"\n") + 1] or raw, path)
+    if not data and header.count(b'"') % 2 == 0:
+        # The header is the first line: the data are the bytes after it, not copied.
+        view = memoryview(raw)[len(header) + 1 :]
+    else:  # a quoted header that spans lines
+        header, rest = split_header(raw, path)
         view = memoryview(rest)
-    if header_old != header:
-        raise SpliceError(f"the columns of {path.name} changed")
     if len(view) and view[-1] != ord("\n"):
-        view = memoryview(bytes(view) + b"\n")  # as the index counts it
-    if old is None or old.header != header_old or old.length != len(view):
-        old = TableIndex.scan(header_old, bytes(view))
+        view = memoryview(bytes(view) + b"\n")
+    return header, view
+
+
+def _splice_plan(path, old, header, blocks, replace, view, start) -> tuple[TableIndex, list]:
+    """The new table's index and the parts to write: bytes, or ``(offset, length)``
+    ranges of the old file to copy (when ``view`` of its data is None)."""
     runs = old.ordered()
     keys = [k for k, _, _ in runs]
     if any(a >= b for a, b in zip(keys, keys[1:], strict=False)):
         raise SpliceError(f"{path.name} is not sorted by its first column")
     gone = set(replace) | set(blocks)
     new = sorted(blocks)
-    parts: list[bytes | memoryview] = [header + b"\n"]
     index = TableIndex(header, {}, {}, 0)
+    parts: list = [header + b"\n"]
     pos = 0  # in the new file's data
 
-    def put(key: str, part: bytes | memoryview, digest: str | None) -> None:
+    def put(key: str, part, n: int, digest: str) -> None:
         nonlocal pos
         parts.append(part)
-        index.runs[key] = [(pos, pos + len(part))]
-        index.digests[key] = digest or hashlib.sha256(part).hexdigest()
-        pos += len(part)
+        index.runs[key] = [(pos, pos + n)]
+        index.digests[key] = digest
+        pos += n
 
     def block(key: str) -> None:
-        put(key, b"".join(r + b"\n" for r in blocks[key]), None)
+        data = b"".join(r + b"\n" for r in blocks[key])
+        put(key, data, len(data), hashlib.sha256(data).hexdigest())
 
     i = 0
     for key, lo, hi in runs:
@@ -305,17 +348,35 @@ def splice_blocks(
                 block(key)
                 i += 1
             continue
-        put(key, view[lo:hi], old.digests[key])
+        kept = (start + lo, hi - lo) if view is None else view[lo:hi]
+        put(key, kept, hi - lo, old.digests[key])
     for k in new[i:]:
         block(k)
     index.length = pos
-    tmp = path.with_name(f".{path.name}.splice-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        for part in parts:
-            fh.write(part)
-    os.replace(tmp, path)
-    index.save(path)
-    return index
+    return index, parts
+
+
+def _write_all(fd: int, data) -> None:
+    view = memoryview(data)
+    while len(view):
+        view = view[os.write(fd, view) :]
+
+
+def _copy_range(src: int, dst: int, offset: int, count: int) -> None:
+    """Append ``count`` bytes of ``src`` from ``offset`` to ``dst`` (in the kernel if it can)."""
+    while count > 0:
+        try:
+            k = os.copy_file_range(src, dst, count, offset)
+        except (AttributeError, OSError):  # not on this platform or file system
+            k = 0
+        if k <= 0:
+            chunk = os.pread(src, min(count, 1 << 24), offset)
+            if not chunk:
+                raise SpliceError("the table got shorter while it was spliced")
+            _write_all(dst, chunk)
+            k = len(chunk)
+        offset += k
+        count -= k
 
 
 #: Bump when the index file changes shape.

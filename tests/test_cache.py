@@ -545,3 +545,28 @@ def test_validated_units_are_kept_until_their_file_or_the_code_changes(project, 
     kept.write_bytes(b"damaged")
     pipeline.load_inputs(paths, cache=True)
     assert reads == [f, f]
+
+
+def test_a_result_table_output_is_recorded_by_its_index_and_checked_by_content(tmp_path):
+    """The compute step's tables are recorded by their kept index (not hashed whole);
+    a table touched without change is fine, one changed in place is noticed."""
+    from indicators import csvrecords
+
+    out = tmp_path / "out"
+    out.mkdir()
+    table = out / "values.csv"
+    table.write_bytes(b"area,x\na,1\nb,2\n")
+    csvrecords.TableIndex.of(table)
+    m = Manifest(tmp_path / "m.json", output_dir=out)
+    st = Step("compute", "compute", {"k": "v"}, outputs=[table])
+    m.record(st, [table], 0.1)
+    assert m.entry("compute")["outputs"]["output:values.csv"][0].startswith("index:")
+    m.save({})
+    os.utime(table, ns=(1, 2))  # the same bytes, another mtime (a restored cache)
+    csvrecords._LOADED.clear()  # a new process
+    assert Manifest(tmp_path / "m.json", output_dir=out).reasons(st, env={}) == []
+    table.write_bytes(b"area,x\na,1\nb,3\n")  # same size, other content
+    csvrecords._LOADED.clear()
+    assert Manifest(tmp_path / "m.json", output_dir=out).reasons(st, env={}) == [
+        f"output changed: {table}"
+    ]

@@ -61,7 +61,14 @@ from pathlib import Path
 
 import indicators
 from indicators.config import CATALOGUE_OVERRIDES, load_model_cache, save_model_cache
-from indicators.csvrecords import SpliceError, TableIndex, split_header, split_records
+from indicators.csvrecords import (
+    SpliceError,
+    TableIndex,
+    content_digest,
+    same_content,
+    split_header,
+    split_records,
+)
 from indicators.exceptions import IndicatorsError
 
 MANIFEST_VERSION = 1
@@ -588,7 +595,7 @@ class Manifest:
                 continue
             if st.st_size == size and st.st_mtime_ns == mtime_ns:
                 continue
-            if st.st_size != size or sha256_file(path) != sha:
+            if st.st_size != size or not same_content(path, sha):
                 problems.append(f"output changed: {path}")
             else:  # same content, new mtime (e.g. restored from a cache): remember it
                 recorded[tok] = [sha, st.st_size, st.st_mtime_ns]
@@ -599,7 +606,7 @@ class Manifest:
         for p in outputs:
             p = Path(p)
             st = p.stat()
-            recs[self.token(p)] = [sha256_file(p), st.st_size, st.st_mtime_ns]
+            recs[self.token(p)] = [content_digest(p), st.st_size, st.st_mtime_ns]
         self.steps[step.id] = {
             "key": step.key,
             "inputs": step.inputs,

@@ -40,10 +40,13 @@ from indicators.exceptions import IndicatorsError
 __all__ = [
     "SpliceError",
     "TableIndex",
+    "content_digest",
     "first_field",
+    "forget_index",
     "group_records",
     "read_records",
     "record_runs",
+    "same_content",
     "splice_blocks",
     "split_header",
     "split_records",
@@ -381,6 +384,51 @@ def _copy_range(src: int, dst: int, offset: int, count: int) -> None:
 
 #: Bump when the index file changes shape.
 INDEX_VERSION = 1
+#: Indexes this process saved or loaded: absolute path -> (signature, index).
+_LOADED: dict[str, tuple[list[int], TableIndex]] = {}
+
+
+def forget_index(table: Path) -> None:
+    """Drop what is kept about ``table`` (its index, its column types): for a writer
+    that replaces the whole table."""
+    table = Path(table)
+    _LOADED.pop(os.path.abspath(table), None)
+    for kept in (TableIndex.path_for(table), table.with_name(f".{table.name}.types.json")):
+        kept.unlink(missing_ok=True)
+
+
+def content_digest(path: Path, *, scan: bool = False) -> str:
+    """A digest of a file's content, for noticing changes.
+
+    For a table with a kept :class:`TableIndex` (or any ``.csv`` when
+    ``scan``), ``"index:"`` and :meth:`TableIndex.digest`, so that a table a
+    splice just wrote is not read and hashed whole again (issue 7); else the
+    file's SHA-256. :func:`same_content` compares a file with either form.
+    """
+    path = Path(path)
+    if path.suffix == ".csv":
+        index = TableIndex.of(path)[0] if scan else TableIndex.load(path)
+        if index is not None:
+            return "index:" + index.digest()
+    return _sha256_file(path)
+
+
+def same_content(path: Path, recorded: str) -> bool:
+    """Whether ``path`` holds the content :func:`content_digest` recorded."""
+    if recorded.startswith("index:"):
+        try:
+            return content_digest(path, scan=True) == recorded
+        except SpliceError:
+            return False
+    return _sha256_file(path) == recorded
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 @dataclass
@@ -430,15 +478,25 @@ class TableIndex:
 
     @classmethod
     def load(cls, table: Path) -> TableIndex | None:
-        """The saved index of ``table`` if it still describes the file, else None."""
+        """The saved index of ``table`` if it still describes the file, else None.
+
+        Indexes this process saved or loaded are kept in memory by path and
+        signature (the build's splice, state and results index each use them).
+        """
         try:
+            signature = cls._signature(table)
+            memo = _LOADED.get(os.path.abspath(table))
+            if memo is not None and memo[0] == signature:
+                return memo[1]
             raw = json.loads(cls.path_for(table).read_text(encoding="utf-8"))
-            if raw.get("version") != INDEX_VERSION or raw["signature"] != cls._signature(table):
+            if raw.get("version") != INDEX_VERSION or raw["signature"] != signature:
                 return None
             runs = {k: [(int(lo), int(hi)) for lo, hi in v] for k, v in raw["runs"].items()}
-            return cls(raw["header"].encode("utf-8"), runs, dict(raw["digests"]), raw["length"])
+            got = cls(raw["header"].encode("utf-8"), runs, dict(raw["digests"]), raw["length"])
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
+        _LOADED[os.path.abspath(table)] = (signature, got)
+        return got
 
     @classmethod
     def of(cls, table: Path) -> tuple[TableIndex, bytes | None]:
@@ -472,6 +530,13 @@ class TableIndex:
         }
         tmp.write_text(json.dumps(body, separators=(",", ":")), encoding="utf-8")
         os.replace(tmp, dest)
+        _LOADED[os.path.abspath(table)] = (body["signature"], self)
+
+    def digest(self) -> str:
+        """A digest of the table's bytes, from the index: the header, every run of records
+        in file order with its byte range, and each entity's SHA-256."""
+        listing = [self.header.decode("utf-8"), self.length, self.ordered(), self.digests]
+        return hashlib.sha256(json.dumps(listing, sort_keys=True).encode()).hexdigest()
 
     def ordered(self) -> list[tuple[str, int, int]]:
         """Every run as ``(entity, start, end)``, in file order."""

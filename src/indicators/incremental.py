@@ -63,6 +63,7 @@ from indicators.config import AreaSet, Catalogue
 from indicators.csvrecords import (
     SpliceError,
     TableIndex,
+    content_digest,
     group_records,
     splice_blocks,
     split_records,
@@ -143,18 +144,13 @@ def _kinds(df: pd.DataFrame) -> list[list[str]]:
 
 
 def _content_digest(path: Path, index: TableIndex | None = None) -> str:
-    """A digest of a result file's bytes.
-
-    For a table, made from its :class:`~indicators.csvrecords.TableIndex` (the
-    header, every run of records in file order with its byte range, and each
-    entity's SHA-256), which a splice keeps up to date, so that recording the
-    state after a one-area splice does not hash the whole table again.
-    """
-    if path.suffix != ".csv":
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    index = index or TableIndex.of(path)[0]
-    listing = [index.header.decode("utf-8"), index.length, index.ordered(), index.digests]
-    return "index:" + hashlib.sha256(json.dumps(listing, sort_keys=True).encode()).hexdigest()
+    """A digest of a result file's bytes; for a table, made from its index
+    (:func:`indicators.csvrecords.content_digest`), which a splice keeps up to
+    date, so that recording the state after a one-area splice does not hash the
+    whole table again."""
+    if index is not None:
+        return "index:" + index.digest()
+    return content_digest(path, scan=path.suffix == ".csv")
 
 
 def _file_record(path: Path, index: TableIndex | None = None) -> list:

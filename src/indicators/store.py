@@ -18,6 +18,7 @@ import pandas as pd
 from indicators import __version__
 from indicators.compute import Results
 from indicators.config import project_root
+from indicators.csvrecords import forget_index
 
 TABLES = ("values", "summary", "areas")
 
@@ -137,9 +138,7 @@ def write_table(df: pd.DataFrame, path: Path) -> None:
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     df.to_csv(tmp, **CSV_FORMAT)
-    for kept in (f".{path.name}.index.json", f".{path.name}.types.json"):
-        # what was kept about the old table (indicators.csvrecords, indicators.tabletypes)
-        path.with_name(kept).unlink(missing_ok=True)
+    forget_index(path)  # what was kept about the old table (its index and column types)
     os.replace(tmp, path)
 
 

@@ -516,7 +516,7 @@ def test_input_digests_are_reused_only_while_the_file_is_unchanged(tmp_path):
         assert store.input_digest(f) == first and hashed == []  # reused
         st = f.stat()
         f.write_bytes(b"a,b\n1,3\n")  # same size
-        os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))  # and the same mtime
+        os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # another mtime
         assert store.input_digest(f) == hashlib.sha256(b"a,b\n1,3\n").hexdigest()
         assert hashed == [f]
     finally:
@@ -570,3 +570,32 @@ def test_a_result_table_output_is_recorded_by_its_index_and_checked_by_content(t
     assert Manifest(tmp_path / "m.json", output_dir=out).reasons(st, env={}) == [
         f"output changed: {table}"
     ]
+
+
+def test_a_dry_run_keeps_nothing_next_to_the_results(project):
+    """What a build learns about the result tables (indexes, column types) is kept next
+    to them by real builds only: a dry run leaves the build directory as it was."""
+    root, _ = project
+    results = root / "build" / "compute"
+    for kept in [*results.rglob(".*.index.json"), *results.rglob(".*.types.json")]:
+        kept.unlink()
+    (root / "params" / "heerlen-noord.yml").write_text(
+        (root / "params" / "heerlen-noord.yml").read_text(encoding="utf-8") + "\n# edit\n",
+        encoding="utf-8",
+    )
+    before = sorted(p.relative_to(root) for p in (root / "build").rglob("*"))
+    _rebuild(root, dry_run=True)
+    assert sorted(p.relative_to(root) for p in (root / "build").rglob("*")) == before
+
+
+def test_an_unreadable_table_is_a_changed_output_not_a_crash(tmp_path):
+    from indicators import csvrecords
+
+    table = tmp_path / "values.csv"
+    table.write_bytes(b"area,x\na,1\n")
+    recorded = csvrecords.content_digest(table, scan=True)
+    table.write_bytes(b"area,x\n\xff,1\n")  # same size, not UTF-8
+    csvrecords._LOADED.clear()
+    assert not csvrecords.same_content(table, recorded)
+    table.unlink()
+    assert not csvrecords.same_content(table, recorded)

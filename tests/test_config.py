@@ -148,7 +148,15 @@ def test_a_foreign_or_damaged_model_file_is_ignored(tmp_path, monkeypatch):
     monkeypatch.setattr(config, "_MODELS", {})
     monkeypatch.setattr(config, "_MODEL_CACHE_LOADED", set())
     bad = tmp_path / "models.pkl"
-    for content in (b"", b"junk", pickle.dumps({"key": {"code": "other"}})):
+    head = pickle.dumps({"key": config._model_cache_key()})
+    for content in (
+        b"",
+        b"junk",
+        pickle.dumps({"key": {"code": "other"}}),
+        head,  # the right header, no body
+        head + b"\x80\x05garbage",  # the right header, a damaged body
+        head + pickle.dumps(["not", "a", "mapping"]),
+    ):
         bad.write_bytes(content)
         config._MODEL_CACHE_LOADED.clear()
         config.load_model_cache(bad)

@@ -214,18 +214,25 @@ def test_a_forkserver_started_early_ends_with_its_unused_parent():
     pytest.fail(f"forkserver {pid} still runs after its parent ended")
 
 
-def test_workers_fork_from_a_forkserver_started_before_them(tiny):
-    from multiprocessing import forkserver
+def test_workers_fork_from_the_forkserver_started_before_them():
+    """In a fresh process (no forkserver yet): the server started early is the parent
+    of the workers started later, and it preloaded the report libraries."""
+    import subprocess
+    import sys
 
-    from indicators.distributed import WorkerPool, start_forkserver
-
-    paths, tasks = tiny
-    start_forkserver()
-    server = forkserver._forkserver._forkserver_pid
-    assert server is not None
-    with WorkerPool(1) as pool:
-        _check(paths, run_reports(tasks, paths=paths, engine="builtin", pool=pool))
-    assert forkserver._forkserver._forkserver_pid == server  # the same server, not a new one
+    code = """
+import os
+from multiprocessing import forkserver
+from indicators.distributed import WorkerPool, start_forkserver
+start_forkserver()
+server = forkserver._forkserver._forkserver_pid
+with WorkerPool(1) as pool:
+    parent = pool.executor.submit(os.getppid).result()
+    modules = pool.executor.submit(eval, "sorted(__import__('sys').modules)").result()
+print(server == parent, "pandas" in modules and "indicators.present.area" in modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True"], out.stderr
 
 
 def test_a_report_that_kills_its_worker_fails_alone_and_the_build_goes_on(tiny):

@@ -129,3 +129,17 @@ def test_a_kept_answer_is_only_used_for_its_version_of_the_table(tmp_path):
     for junk in ("", "{", '{"version": 1}', '{"version": 1, "table": 1, "kinds": 2}'):
         tabletypes.FloatColumns.path_for(f).write_text(junk)
         assert tabletypes.FloatColumns.load(f, TableIndex.of(f)[0]) is None
+
+
+def test_witnesses_are_the_entities_as_written(tmp_path):
+    """Entity codes that look like numbers (0917) are witnesses as written, so a splice
+    that replaces them withdraws what they proved."""
+    f = tmp_path / "t.csv"
+    f.write_bytes(b"area,x\n0917,2.5\n0918,3\n")
+    index, _ = TableIndex.of(f)
+    types = tabletypes.float_columns(f, index)
+    assert types.witness[1] == ["0917"]
+    before = TableIndex.load(f)
+    after = csvrecords.splice_blocks(f, b"area,x", {"0917": [b"0917,2"]}, set())
+    assert tabletypes.after_splice(f, before, after, {"0917": [b"0917,2"]}, set()) is None
+    assert _pandas_floats(f) == []

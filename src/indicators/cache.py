@@ -320,9 +320,9 @@ class _Table:
     """One entity table of the results: its :class:`~indicators.csvrecords.TableIndex`,
     and its bytes, read only when a slice needs records."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, keep: bool = True):
         self.path = Path(path)
-        self.index, data = TableIndex.of(self.path)
+        self.index, data = TableIndex.of(self.path, keep=keep)
         self.header = self.index.header
         self.runs = self.index.runs
         self._data = data
@@ -348,6 +348,8 @@ class _Table:
     def _read(self, lo: int, hi: int) -> bytes:
         if self._data is not None:
             return self.data[lo:hi]
+        if not self.index.fits(self.path):
+            raise CacheError(f"{self.path} changed while the build read it")
         start = len(self.header) + 1  # the header line (an entity table's is one line)
         with open(self.path, "rb") as fh:
             fh.seek(start + lo)
@@ -376,8 +378,9 @@ class ResultsIndex:
     and hashed only when a report asks for them.
     """
 
-    def __init__(self, results_dir: Path):
+    def __init__(self, results_dir: Path, keep: bool = True):
         self.dir = Path(results_dir)
+        self.keep = keep  # what is learnt about the tables is kept next to them (not in a dry run)
         self.tables: dict[str, _Table] = {}
         self.whole: dict[str, str] = {}  # relpath -> sha256 of files read whole
         for rel in result_files(self.dir):
@@ -387,7 +390,7 @@ class ResultsIndex:
                     first = fh.read(5)
                 if first == b"area," or first == b"area\n":
                     try:
-                        self.tables[rel] = _Table(f)
+                        self.tables[rel] = _Table(f, keep)
                     except SpliceError as err:
                         raise CacheError(str(err)) from None
                     continue
@@ -433,7 +436,13 @@ class ResultsIndex:
             for e in self.entities(slug, self.rule(table)):
                 per_entity.setdefault(e, {})[table] = self._table_digest(table, e)
         inputs = {f"results for {e}": digest(d) for e, d in per_entity.items()}
-        inputs["results columns"] = digest({k: t.header.decode() for k, t in self.tables.items()})
+        inputs["results columns"] = digest(
+            {
+                "headers": {k: t.header.decode() for k, t in self.tables.items()},
+                # which columns a slice writes as floats: set by all rows of the table
+                "floats": self.float_columns,
+            }
+        )
         inputs["results meta"] = meta_digest(self.meta)
         inputs.update({f"results {rel}": sha for rel, sha in self.whole.items()})
         return inputs
@@ -455,7 +464,7 @@ class ResultsIndex:
         out = {}
         for table in TABLES:
             rel = f"{table}.csv"
-            out[rel] = float_columns(self.dir / rel, self.tables[rel].index).floats
+            out[rel] = float_columns(self.dir / rel, self.tables[rel].index, keep=self.keep).floats
         return out
 
     def _rows_bytes(self, table: str, entities: list[str]) -> bytes:
@@ -1138,7 +1147,7 @@ def build(
             specs = [area_spec(s, areas) for s in selected]
             if with_province:
                 specs[:0] = [province_spec(), survey_spec()]  # the province-wide reports
-            index = ResultsIndex(results_dir)
+            index = ResultsIndex(results_dir, keep=not dry_run)
             by_key = {}
             for spec in specs:
                 if spec.key == SURVEY_KEY:

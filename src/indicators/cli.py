@@ -147,7 +147,9 @@ def build(
     Incremental: only reports whose inputs (data slice, params, notebook, template,
     code, library versions) changed are rebuilt; the command says which and why.
     """
-    if not dry_run and scheduler is None and jobs != 1:
+    from indicators.distributed import default_jobs
+
+    if not dry_run and scheduler is None and (jobs or default_jobs()) > 1:
         # Report workers fork from a server that imports the report libraries: start
         # it before this process's own imports and planning (it ends with this process).
         from indicators.distributed import start_forkserver

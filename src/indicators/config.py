@@ -241,7 +241,12 @@ def _model_cache_key() -> dict[str, str]:
 
     here = Path(__file__)
     code = hashlib.sha256(here.read_bytes() + Path(here.parent / "exceptions.py").read_bytes())
-    return {"code": code.hexdigest(), "pydantic": pydantic.VERSION, "python": sys.version}
+    return {
+        "code": code.hexdigest(),
+        "pydantic": pydantic.VERSION,
+        "yaml": f"{yaml.__version__} {SAFE_LOADER.__name__}",
+        "python": sys.version,
+    }
 
 
 def load_model_cache(path: Path) -> None:
@@ -263,7 +268,7 @@ def load_model_cache(path: Path) -> None:
             if head != {"key": _model_cache_key()}:
                 return
             kept = pickle.load(fh)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
+    except Exception:  # a damaged or foreign cache is no cache
         return
     if isinstance(kept, dict):
         _MODELS.update(

@@ -27,12 +27,13 @@ cell, and the point is to keep the other lines' bytes untouched.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
 import os
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from indicators.exceptions import IndicatorsError
@@ -265,7 +266,10 @@ def splice_blocks(
     old = index if index is not None else TableIndex.load(path)
     with open(path, "rb", buffering=0) as src:
         fd = src.fileno()
-        size = os.fstat(fd).st_size
+        st = os.fstat(fd)
+        size = st.st_size
+        if old is not None and old.signature != [st.st_size, st.st_mtime_ns]:
+            old = None  # not the version the index describes: scan what was opened
         head = os.pread(fd, 1 << 16, 0)
         nl = head.find(b"\n")
         # With an index that fits the file, the kept records are copied by the kernel
@@ -292,12 +296,16 @@ def splice_blocks(
             old = TableIndex.scan(header_old, bytes(view))
         index, parts = _splice_plan(path, old, header, blocks, replace, view, start)
         tmp = path.with_name(f".{path.name}.splice-{os.getpid()}")
-        with open(tmp, "wb", buffering=0) as dst:
-            for part in parts:
-                if isinstance(part, tuple):
-                    _copy_range(fd, dst.fileno(), *part)
-                else:
-                    _write_all(dst.fileno(), part)
+        try:
+            with open(tmp, "wb", buffering=0) as dst:
+                for part in parts:
+                    if isinstance(part, tuple):
+                        _copy_range(fd, dst.fileno(), *part)
+                    else:
+                        _write_all(dst.fileno(), part)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
     os.replace(tmp, path)
     index.save(path)
     return index
@@ -414,13 +422,19 @@ def content_digest(path: Path, *, scan: bool = False) -> str:
 
 
 def same_content(path: Path, recorded: str) -> bool:
-    """Whether ``path`` holds the content :func:`content_digest` recorded."""
-    if recorded.startswith("index:"):
-        try:
-            return content_digest(path, scan=True) == recorded
-        except SpliceError:
-            return False
-    return _sha256_file(path) == recorded
+    """Whether ``path`` holds the content :func:`content_digest` recorded.
+
+    Reads only (keeps nothing): a dry run checks outputs too. A file that
+    cannot be read or indexed is not the recorded one.
+    """
+    path = Path(path)
+    try:
+        if recorded.startswith("index:"):
+            index = TableIndex.load(path) or TableIndex.of(path, keep=False)[0]
+            return "index:" + index.digest() == recorded
+        return _sha256_file(path) == recorded
+    except (OSError, SpliceError):
+        return False
 
 
 def _sha256_file(path: Path) -> str:
@@ -446,6 +460,8 @@ class TableIndex:
     runs: dict[str, list[tuple[int, int]]]
     digests: dict[str, str]
     length: int
+    #: The table's size and mtime this index was checked against or written for.
+    signature: list[int] | None = field(default=None, compare=False)
 
     @staticmethod
     def path_for(table: Path) -> Path:
@@ -461,11 +477,21 @@ class TableIndex:
 
     @classmethod
     def scan(cls, header: bytes, data: bytes) -> TableIndex:
-        """The index of a table's data (the bytes after its header line)."""
+        """The index of a table's data (the bytes after its header line).
+
+        Raises
+        ------
+        SpliceError
+            For records that are not UTF-8 CSV.
+        """
         if data and not data.endswith(b"\n"):
             data += b"\n"
         runs: dict[str, list[tuple[int, int]]] = {}
-        for key, lo, hi in record_runs(data):
+        try:
+            found = record_runs(data)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise SpliceError(f"a results table is not UTF-8 CSV: {exc}") from None
+        for key, lo, hi in found:
             runs.setdefault(key, []).append((lo, hi))
         view = memoryview(data)
         digests = {}
@@ -492,18 +518,27 @@ class TableIndex:
             if raw.get("version") != INDEX_VERSION or raw["signature"] != signature:
                 return None
             runs = {k: [(int(lo), int(hi)) for lo, hi in v] for k, v in raw["runs"].items()}
-            got = cls(raw["header"].encode("utf-8"), runs, dict(raw["digests"]), raw["length"])
+            digests = dict(raw["digests"])
+            if set(digests) != set(runs):
+                return None
+            got = cls(raw["header"].encode("utf-8"), runs, digests, int(raw["length"]), signature)
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
         _LOADED[os.path.abspath(table)] = (signature, got)
         return got
 
     @classmethod
-    def of(cls, table: Path) -> tuple[TableIndex, bytes | None]:
-        """The index of ``table``: the saved one, or made from the file and saved.
+    def of(cls, table: Path, *, keep: bool = True) -> tuple[TableIndex, bytes | None]:
+        """The index of ``table``: the saved one, or made from the file (and saved, with
+        ``keep``; a dry run leaves the build directory as it is).
 
         Returns the index and, when the file was read to make it, its data
         (the bytes after the header line).
+
+        Raises
+        ------
+        SpliceError
+            For an empty table or records that are not UTF-8 CSV.
         """
         table = Path(table)
         index = cls.load(table)
@@ -513,24 +548,43 @@ class TableIndex:
         header, data = split_header(table.read_bytes(), table)
         index = cls.scan(header, data)
         if cls._signature(table) == before:  # not changed while it was read
-            index.save(table, before)
+            index.signature = before
+            if keep:
+                index.save(table, before)
         return index, data
 
     def save(self, table: Path, signature: list[int] | None = None) -> None:
-        """Write the index next to ``table`` (atomically), with the table's signature."""
+        """Write the index next to ``table`` (atomically), with the table's signature.
+
+        An index that cannot be written (a read-only directory, a header that is
+        not UTF-8) is not kept; the next reader makes it again from the table.
+        """
         dest = self.path_for(table)
         tmp = dest.with_name(f"{dest.name}.tmp-{os.getpid()}")
-        body = {
-            "version": INDEX_VERSION,
-            "signature": signature or self._signature(table),
-            "header": self.header.decode("utf-8"),
-            "length": self.length,
-            "runs": self.runs,
-            "digests": self.digests,
-        }
-        tmp.write_text(json.dumps(body, separators=(",", ":")), encoding="utf-8")
-        os.replace(tmp, dest)
-        _LOADED[os.path.abspath(table)] = (body["signature"], self)
+        try:
+            self.signature = signature or self._signature(table)
+            body = {
+                "version": INDEX_VERSION,
+                "signature": self.signature,
+                "header": self.header.decode("utf-8"),
+                "length": self.length,
+                "runs": self.runs,
+                "digests": self.digests,
+            }
+            tmp.write_text(json.dumps(body, separators=(",", ":")), encoding="utf-8")
+            os.replace(tmp, dest)
+        except (OSError, UnicodeDecodeError):
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            return
+        _LOADED[os.path.abspath(table)] = (self.signature, self)
+
+    def fits(self, table: Path) -> bool:
+        """Whether ``table`` is still the version this index describes (size and mtime)."""
+        try:
+            return self.signature is not None and self._signature(table) == self.signature
+        except OSError:
+            return False
 
     def digest(self) -> str:
         """A digest of the table's bytes, from the index: the header, every run of records

@@ -65,6 +65,7 @@ from indicators.csvrecords import (
     TableIndex,
     content_digest,
     group_records,
+    same_content,
     splice_blocks,
     split_records,
 )
@@ -168,7 +169,7 @@ def _files_unchanged(out_dir: Path, recorded: dict[str, list]) -> bool:
         st = f.stat()
         if st.st_size != size:
             return False
-        if st.st_mtime_ns != mtime_ns and _content_digest(f) != digest:
+        if st.st_mtime_ns != mtime_ns and not same_content(f, digest):
             return False
     return True
 

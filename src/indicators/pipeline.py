@@ -177,7 +177,7 @@ def _kept_units(units_file: Path, kept: Path, key: str):
                             notes, path=str(Path(units_file))
                         )
                     return units
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
+    except Exception:  # a damaged or foreign cache is no cache
         pass
     units = load_units(units_file)
     kept.parent.mkdir(parents=True, exist_ok=True)

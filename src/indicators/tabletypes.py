@@ -46,17 +46,19 @@ _NA = frozenset(
      "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"}
 )  # fmt: skip
 #: Whole numbers pandas reads as int64 (fewer than 19 digits: no overflow).
-_INT = re.compile(r"[+-]?\d{1,18}")
+_INT = re.compile(r"[+-]?\d{1,18}", re.ASCII)
 #: Decimal numbers as ``%.17g`` writes them.
-_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 #: Words some parsers read as numbers.
 _NUMBER_WORDS = re.compile(r"[+-]?(inf|infinity|nan)", re.IGNORECASE)
 
 
 def version(index: TableIndex) -> str:
-    """Digest of one version of a table: its header, its runs of records and their digests."""
-    listing = [index.header.decode("utf-8"), index.length, index.ordered(), index.digests]
-    return hashlib.sha256(json.dumps(listing, sort_keys=True).encode()).hexdigest()
+    """Digest of one version of a table (:meth:`TableIndex.digest`) and of the pandas
+    version whose inference the answer records."""
+    import pandas as pd
+
+    return hashlib.sha256(f"{index.digest()} pandas {pd.__version__}".encode()).hexdigest()
 
 
 @dataclass
@@ -125,7 +127,13 @@ def scan(table: Path, index: TableIndex) -> FloatColumns:
     import pandas as pd
 
     df = pd.read_csv(table, keep_default_na=True)
-    entities = df.iloc[:, 0].astype(str).to_numpy() if len(df.columns) else np.array([])
+    if not len(df.columns):
+        entities = np.array([])
+    elif pd.api.types.is_string_dtype(df.iloc[:, 0]) and df.iloc[:, 0].notna().all():
+        entities = df.iloc[:, 0].to_numpy()
+    else:  # the entities as written (``0917``, not 917)
+        first = pd.read_csv(table, usecols=[0], dtype=str, keep_default_na=False)
+        entities = first.iloc[:, 0].to_numpy()
     kinds, witness = [], []
     for c in df.columns:
         s = df[c]
@@ -167,13 +175,15 @@ def _surely_text(cell: str) -> bool:
     )
 
 
-def float_columns(table: Path, index: TableIndex) -> FloatColumns:
-    """The kept answer for this version of the table, else a scan (kept for next time)."""
+def float_columns(table: Path, index: TableIndex, *, keep: bool = True) -> FloatColumns:
+    """The kept answer for this version of the table, else a scan (kept for next time,
+    with ``keep``)."""
     kept = FloatColumns.load(table, index)
     if kept is not None:
         return kept
     got = scan(table, index)
-    got.save(table)
+    if keep:
+        got.save(table)
     return got
 
 

@@ -462,6 +462,7 @@ class TableIndex:
     length: int
     #: The table's size and mtime this index was checked against or written for.
     signature: list[int] | None = field(default=None, compare=False)
+    _digest: str | None = field(default=None, compare=False, repr=False)
 
     @staticmethod
     def path_for(table: Path) -> Path:
@@ -588,9 +589,12 @@ class TableIndex:
 
     def digest(self) -> str:
         """A digest of the table's bytes, from the index: the header, every run of records
-        in file order with its byte range, and each entity's SHA-256."""
-        listing = [self.header.decode("utf-8"), self.length, self.ordered(), self.digests]
-        return hashlib.sha256(json.dumps(listing, sort_keys=True).encode()).hexdigest()
+        in file order with its byte range, and each entity's SHA-256 (computed once: an
+        index is not changed after it is made)."""
+        if self._digest is None:
+            listing = [self.header.decode("utf-8"), self.length, self.ordered(), self.digests]
+            self._digest = hashlib.sha256(json.dumps(listing, sort_keys=True).encode()).hexdigest()
+        return self._digest
 
     def ordered(self) -> list[tuple[str, int, int]]:
         """Every run as ``(entity, start, end)``, in file order."""

@@ -334,7 +334,7 @@ def _splice_plan(path, old, header, blocks, replace, view, start) -> tuple[Table
         raise SpliceError(f"{path.name} is not sorted by its first column")
     gone = set(replace) | set(blocks)
     new = sorted(blocks)
-    index = TableIndex(header, {}, {}, 0)
+    index = TableIndex(header, {}, {}, 0, spliced_from=old)
     parts: list = [header + b"\n"]
     pos = 0  # in the new file's data
 
@@ -462,6 +462,8 @@ class TableIndex:
     length: int
     #: The table's size and mtime this index was checked against or written for.
     signature: list[int] | None = field(default=None, compare=False)
+    #: For an index a splice wrote: the index of the table it spliced (given or made).
+    spliced_from: TableIndex | None = field(default=None, compare=False, repr=False)
     _digest: str | None = field(default=None, compare=False, repr=False)
 
     @staticmethod

@@ -372,7 +372,9 @@ def _incremental(
         header, rows = blocks[rel]
         before = TableIndex.load(out_dir / rel)
         indexes[rel] = splice_blocks(out_dir / rel, header, rows, recomputed | removed, before)
-        if before is not None:  # carry the kept column types over (for the report slices)
+        used, indexes[rel].spliced_from = indexes[rel].spliced_from, None
+        if before is not None and used is before:
+            # the splice used that version of the table: carry its column types over
             after_splice(out_dir / rel, before, indexes[rel], rows, recomputed | removed)
     write_table(tbl, out_dir / "areas.csv")
     write_meta({**results.meta, "provenance": prov}, out_dir / "meta.json")

@@ -7,6 +7,7 @@ writes placeholder outputs; the integration test at the end builds for real.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -599,3 +600,28 @@ def test_an_unreadable_table_is_a_changed_output_not_a_crash(tmp_path):
     assert not csvrecords.same_content(table, recorded)
     table.unlink()
     assert not csvrecords.same_content(table, recorded)
+
+
+def test_the_manifest_is_written_one_step_per_line_and_only_when_changed(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "index.html").write_text("x")
+    path = tmp_path / "m.json"
+    m = Manifest(path, output_dir=out)
+    for name in ("a", "b"):
+        m.record(Step(f"report:{name}", name, {"k": name}), [out / "index.html"], 0.1)
+    m.save({"python": "3"})
+    text = path.read_text(encoding="utf-8")
+    assert json.loads(text)["steps"].keys() == {"report:a", "report:b"}
+    assert [line.split(":")[0] for line in text.splitlines() if "report:" in line] == [
+        ' "report',
+        ' "report',
+    ]
+    os.utime(path, ns=(1, 1))
+    again = Manifest(path, output_dir=out)
+    again.save({"python": "3"})  # nothing changed: not written
+    assert path.stat().st_mtime_ns == 1
+    again.forget("report:a")
+    again.save({"python": "3"})
+    assert path.stat().st_mtime_ns != 1
+    assert list(json.loads(path.read_text(encoding="utf-8"))["steps"]) == ["report:b"]

@@ -24,11 +24,8 @@ TABLES = ("values", "summary", "areas")
 
 
 def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 #: Digests of input files already read by this process, by path and stat (issue 7: the

@@ -405,7 +405,7 @@ def forget_index(table: Path) -> None:
         kept.unlink(missing_ok=True)
 
 
-def content_digest(path: Path, *, scan: bool = False) -> str:
+def content_digest(path: Path, *, scan: bool = False, index: TableIndex | None = None) -> str:
     """A digest of a file's content, for noticing changes.
 
     For a table with a kept :class:`TableIndex` (or any ``.csv`` when
@@ -414,10 +414,10 @@ def content_digest(path: Path, *, scan: bool = False) -> str:
     file's SHA-256. :func:`same_content` compares a file with either form.
     """
     path = Path(path)
-    if path.suffix == ".csv":
+    if index is None and path.suffix == ".csv":
         index = TableIndex.of(path)[0] if scan else TableIndex.load(path)
-        if index is not None:
-            return "index:" + index.digest()
+    if index is not None:
+        return "index:" + index.digest()
     return _sha256_file(path)
 
 
@@ -431,7 +431,7 @@ def same_content(path: Path, recorded: str) -> bool:
     try:
         if recorded.startswith("index:"):
             index = TableIndex.load(path) or TableIndex.of(path, keep=False)[0]
-            return "index:" + index.digest() == recorded
+            return content_digest(path, index=index) == recorded
         return _sha256_file(path) == recorded
     except (OSError, SpliceError):
         return False

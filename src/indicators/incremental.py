@@ -144,19 +144,10 @@ def _kinds(df: pd.DataFrame) -> list[list[str]]:
     return out
 
 
-def _content_digest(path: Path, index: TableIndex | None = None) -> str:
-    """A digest of a result file's bytes; for a table, made from its index
-    (:func:`indicators.csvrecords.content_digest`), which a splice keeps up to
-    date, so that recording the state after a one-area splice does not hash the
-    whole table again."""
-    if index is not None:
-        return "index:" + index.digest()
-    return content_digest(path, scan=path.suffix == ".csv")
-
-
 def _file_record(path: Path, index: TableIndex | None = None) -> list:
     st = path.stat()
-    return [st.st_size, st.st_mtime_ns, _content_digest(path, index)]
+    # a table by its index (kept up to date by the splice: not hashed whole again)
+    return [st.st_size, st.st_mtime_ns, content_digest(path, scan=True, index=index)]
 
 
 def _files_unchanged(out_dir: Path, recorded: dict[str, list]) -> bool:

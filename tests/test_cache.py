@@ -625,3 +625,75 @@ def test_the_manifest_is_written_one_step_per_line_and_only_when_changed(tmp_pat
     again.save({"python": "3"})
     assert path.stat().st_mtime_ns != 1
     assert list(json.loads(path.read_text(encoding="utf-8"))["steps"]) == ["report:b"]
+
+
+def test_the_manifest_decodes_only_the_entries_it_uses(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "index.html").write_text("x")
+    path = tmp_path / "m.json"
+    m = Manifest(path, output_dir=out)
+    names = ["a", 'quote"d', "back\\slash", "é, {x}: y", "z"]
+    for name in names:
+        m.record(Step(f"report:{name}", name, {"k": name}), [out / "index.html"], 0.1)
+    m.save({"python": "3"})
+    whole = json.loads(path.read_text(encoding="utf-8"))
+    again = Manifest(path, output_dir=out)
+    assert again.steps._decoded == {}  # nothing decoded by reading
+    assert set(again.steps) == {f"report:{n}" for n in names}
+    assert again.entry('report:quote"d') == whole["steps"]['report:quote"d']
+    assert len(again.steps._decoded) == 1
+    assert again.data["code"] == whole["code"] and again.data["env"] == {"python": "3"}
+    # An entry that was used and changed is written from its new form, the rest as read.
+    again.entry("report:a")["seconds"] = 9.5
+    again._dirty = True
+    again.save({"python": "3"})
+    after = json.loads(path.read_text(encoding="utf-8"))
+    whole["steps"]["report:a"]["seconds"] = 9.5
+    assert after == whole
+
+
+def test_a_manifest_in_another_layout_or_with_a_damaged_entry_is_still_read(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "index.html").write_text("x")
+    path = tmp_path / "m.json"
+    m = Manifest(path, output_dir=out)
+    st = Step("report:a", "a", {"k": "v"}, outputs=[out / "index.html"])
+    m.record(st, [out / "index.html"], 0.1)
+    m.record(Step("report:b", "b", {"k": "w"}), [], 0.1)
+    m.save({"python": "3"})
+    data = json.loads(path.read_text(encoding="utf-8"))
+    # Indented by hand (or by an older version): decoded as a whole.
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    assert Manifest(path, output_dir=out).reasons(st, env={}) == []
+    # One damaged entry: that step counts as not built, the others are kept.
+    m.save({"python": "4"})  # back to the line layout
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = [ln.replace('"w"', "w") if "report:b" in ln else ln for ln in lines]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    again = Manifest(path, output_dir=out)
+    assert again.reasons(st, env={}) == []
+    assert again.entry("report:b") is None
+    assert again.reasons(Step("report:b", "b", {"k": "w"}), env={}) == ["not built before"]
+    # Not JSON at all: everything rebuilds.
+    path.write_text("{not json", encoding="utf-8")
+    assert Manifest(path, output_dir=out).reasons(st, env={}) == ["not built before"]
+
+
+def test_inputs_resolve_paths_as_path_resolve_does(tmp_path):
+    inp = cache.Inputs(Paths.default(), "builtin")
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "a.yml").write_text("x")
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    (tmp_path / "real" / "b.yml").symlink_to(tmp_path / "real" / "a.yml")
+    for p in [
+        tmp_path / "link" / "a.yml",
+        tmp_path / "link" / "b.yml",  # a link to a file
+        tmp_path / "link" / ".." / "real" / "a.yml",
+        tmp_path / "link" / "missing.yml",
+        Path("params") / "heerlen-noord.yml",
+        Path("."),
+        Path("/"),
+    ]:
+        assert inp._resolve(p) == p.resolve(), p

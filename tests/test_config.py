@@ -127,6 +127,7 @@ def test_validated_models_are_kept_between_builds_by_file_text(tmp_path, monkeyp
     config.save_model_cache(kept)
     # a new process: an empty memo, filled from the file
     monkeypatch.setattr(config, "_MODELS", {})
+    monkeypatch.setattr(config, "_AREA_SETS", {})
     monkeypatch.setattr(config, "_MODEL_CACHE_LOADED", set())
     config.load_model_cache(kept)
     parsed = []
@@ -138,6 +139,32 @@ def test_validated_models_are_kept_between_builds_by_file_text(tmp_path, monkeyp
     f.write_text(f.read_text(encoding="utf-8").replace("Heerlen-Noord", "Heerlen Noord"))
     assert config.load_areas(params)["heerlen-noord"].name == "Heerlen Noord"
     assert parsed == [f]
+
+
+def test_the_area_set_is_kept_while_no_params_file_changes(tmp_path, monkeypatch):
+    """A build asks for the areas several times; they are read again only when a file in
+    the directory is added, removed or changed (also to the same size)."""
+    import os
+
+    from indicators import config
+
+    params = tmp_path / "params"
+    shutil.copytree(ROOT / "params", params)
+    monkeypatch.setattr(config, "_AREA_SETS", {})
+    first = config.load_areas(params)
+    assert config.load_areas(params) is first
+    f = params / "heerlen-noord.yml"
+    text = f.read_text(encoding="utf-8")
+    st = f.stat()
+    f.write_text(text.replace("Heerlen-Noord", "Heerlen+Noord"), encoding="utf-8")
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))  # same size and mtime: ctime differs
+    again = config.load_areas(params)
+    assert again is not first and again["heerlen-noord"].name.startswith("Heerlen+Noord")
+    extra = params / "extra.yml"
+    extra.write_text(text.replace("slug: heerlen-noord", "slug: extra"), encoding="utf-8")
+    assert config.load_areas(params)["extra"].name == "Heerlen-Noord"
+    extra.unlink()
+    assert "extra" not in config.load_areas(params).areas
 
 
 def test_a_foreign_or_damaged_model_file_is_ignored(tmp_path, monkeypatch):

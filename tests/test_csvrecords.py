@@ -171,3 +171,18 @@ def test_a_splice_copies_by_reading_where_the_kernel_cannot_copy(tmp_path, monke
     assert lines[0] == b"area,x" and b"e250,new" in lines and b"e100,100" not in lines
     assert len(lines) == 1 + 499 + 1 and lines[-2] == b"e499,499"
     assert _same(index, _scan(f))
+
+
+def test_a_splice_frees_the_old_table_later_and_leaves_no_names_behind(tmp_path):
+    """The replaced table keeps a second name until a thread removes it; names left by a
+    killed build go with the next splice; readers that opened the old table still read it."""
+    f = tmp_path / "t.csv"
+    f.write_bytes(b"area,x\na,1\nb,2\nc,3\n")
+    left = tmp_path / ".t.csv.old-1-2"  # of a build that was killed
+    left.write_bytes(b"old")
+    with open(f, "rb") as reader:
+        csvrecords.splice_blocks(f, b"area,x", {"b": [b"b,20"]}, set())
+        assert reader.read() == b"area,x\na,1\nb,2\nc,3\n"
+    csvrecords._DISCARD.submit(lambda: None).result()  # the queued removals are done
+    assert f.read_bytes() == b"area,x\na,1\nb,20\nc,3\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".t.csv.index.json", "t.csv"]

@@ -287,3 +287,65 @@ def test_digests_of_a_unit_new_to_the_file_and_of_one_that_lost_all_rows(work, i
     view = _same_as_full_read(work, inputs, how="changed lines")
     if unit not in {ln.split(",")[0] for ln in lines[1:]}:
         assert unit not in view.digests()
+
+
+def _counting(monkeypatch) -> list[int]:
+    """Count the block comparisons (each hashes up to the whole file)."""
+    calls: list[int] = []
+    real = obsstore._compare_blocks
+    monkeypatch.setattr(obsstore, "_compare_blocks", lambda d, m: calls.append(1) or real(d, m))
+    return calls
+
+
+def test_a_file_version_seen_before_is_not_compared_again(work, inputs, monkeypatch):
+    """``seen.json`` keeps the comparison of a file version with the base: the next
+    build with the same file (size, times, inode) does not hash it again."""
+    monkeypatch.setattr(obsstore, "_RACY_NS", 0)  # as if the file were written long ago
+    calls = _counting(monkeypatch)
+    lines = _lines(work)
+    lines[100] = _toggle(lines[100])
+    _write(work, lines)
+    _same_as_full_read(work, inputs, how="changed lines")
+    assert len(calls) == 1
+    _same_as_full_read(work, inputs, how="changed lines")  # the same version
+    assert len(calls) == 1
+    lines[150] = _toggle(lines[150])  # a new version (another size)
+    _write(work, lines)
+    _same_as_full_read(work, inputs, how="changed lines")
+    assert len(calls) == 2
+    (work.parent / "store" / "seen.json").write_text("{damaged", encoding="utf-8")
+    _same_as_full_read(work, inputs, how="changed lines")
+    assert len(calls) == 3
+
+
+def test_a_record_made_just_after_the_file_changed_is_not_trusted(work, inputs, monkeypatch):
+    """Racily clean, as git says: within 2 s of the file's change, another change of the same size
+    could keep its timestamps; the comparison is made again."""
+    calls = _counting(monkeypatch)
+    lines = _lines(work)
+    lines[100] = _toggle(lines[100])
+    _write(work, lines)
+    _same_as_full_read(work, inputs, how="changed lines")
+    _same_as_full_read(work, inputs, how="changed lines")
+    assert len(calls) == 2
+
+
+def test_a_comparison_started_ahead_is_used_once(work, inputs, monkeypatch):
+    """The build starts the comparison before it plans; the load uses its result."""
+    calls = _counting(monkeypatch)
+    lines = _lines(work)
+    lines[-5] = _toggle(lines[-5])
+    _write(work, lines)
+    obsstore.start_comparing(work, work.parent / "store")
+    future = next(iter(obsstore._AHEAD.values()))
+    future.result(timeout=60)
+    assert len(calls) == 1
+    _same_as_full_read(work, inputs, how="changed lines")
+    assert len(calls) == 1 and obsstore._AHEAD == {}
+    # A file changed after the comparison started: compared again, as it is now.
+    obsstore.start_comparing(work, work.parent / "store")
+    next(iter(obsstore._AHEAD.values())).result(timeout=60)
+    lines[-9] = _toggle(lines[-9])
+    _write(work, lines)
+    _same_as_full_read(work, inputs, how="changed lines")
+    assert len(calls) == 3

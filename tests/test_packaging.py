@@ -53,3 +53,45 @@ def test_readme_starts_with_the_two_setup_commands():
 
 def test_ci_runs_make_test():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_command_ends_fast_but_runs_exit_handlers_and_keeps_exit_codes(tmp_path):
+    """``indicators`` (``cli.run``) skips the interpreter's teardown, not what comes
+    before it: non-daemon threads finish, atexit handlers run, output is flushed,
+    and the exit code is the command's."""
+    import subprocess
+    import sys
+
+    assert tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"] == {
+        "indicators": "indicators.cli:run"
+    }
+    marker = tmp_path / "handlers.txt"
+    prog = (
+        "import atexit, sys, threading, time\n"
+        "from pathlib import Path\n"
+        f"out = Path({str(marker)!r})\n"
+        "def late():\n"
+        "    time.sleep(0.2)\n"
+        "    with out.open('a') as f: f.write('thread ')\n"
+        "threading.Thread(target=late).start()\n"
+        "atexit.register(lambda: out.open('a').write('atexit'))\n"
+        "from indicators.cli import run\n"
+        "sys.argv = ['indicators', *sys.argv[1:]]\n"
+        "print('before', end='')\n"
+        "run()\n"
+    )
+    ok = subprocess.run([sys.executable, "-c", prog, "areas"], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("before") and "heerlen-noord" in ok.stdout
+    assert marker.read_text() == "thread atexit"
+    marker.unlink()
+    bad = subprocess.run(
+        [sys.executable, "-c", prog, "build", "--dry-run", "--registers-dir", str(tmp_path / "x")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    usage = subprocess.run([sys.executable, "-c", prog, "no-such-command"], text=True,
+                           capture_output=True)  # fmt: skip
+    assert bad.returncode == 1 and "--registers-dir" in bad.stderr, bad.stderr
+    assert usage.returncode == 2, usage.stderr
+    assert "no-such-command" in usage.stderr
+    assert marker.read_text() == "thread atexitthread atexit"

@@ -465,12 +465,40 @@ class AreaSet:
                 )
 
 
+#: The last :func:`load_areas` result per params directory, with the stat data of its
+#: files. A build asks for the areas three times (the CLI, the planner, the compute
+#: step); at 3,000 areas each took 0.14 s, mostly reading 3,000 files (issue 7).
+_AREA_SETS: dict[str, tuple[tuple, AreaSet]] = {}
+
+
+def _files_signature(files: list[Path]) -> tuple:
+    """Name, inode, size, mtime and ctime of each file: what make-like tools trust."""
+    out = []
+    for f in files:
+        st = f.stat()
+        out.append((f.name, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+    return tuple(out)
+
+
 def load_areas(params_dir: Path | None = None) -> AreaSet:
-    """Load every ``params/*.yml`` and check cross-references between them."""
+    """Load every ``params/*.yml`` and check cross-references between them.
+
+    The result is kept per process while no file in the directory is added,
+    removed or changed (by its stat data, see :func:`_files_signature`).
+    """
     params_dir = Path(params_dir) if params_dir else project_root() / "params"
-    files = sorted(params_dir.glob("*.yml"))
+    # By the path text: the order of Path objects (one directory: of the names), without
+    # pathlib's comparisons (0.04 s for 3,000 files).
+    files = sorted(params_dir.glob("*.yml"), key=os.fspath)
     if not files:
         raise InputError("no params files (*.yml) found", path=str(params_dir))
+    try:
+        signature = _files_signature(files)
+    except OSError:  # removed while listed: load_area names the file
+        signature = None
+    kept = _AREA_SETS.get(os.path.abspath(params_dir))
+    if signature is not None and kept is not None and kept[0] == signature:
+        return kept[1]
     areas: dict[str, AreaParams] = {}
     paths: dict[str, Path] = {}
     for f in files:
@@ -485,7 +513,10 @@ def load_areas(params_dir: Path | None = None) -> AreaSet:
                 path=str(paths[a.slug]),
                 row="key 'comparison_areas'",
             )
-    return AreaSet(areas=areas, paths=paths)
+    got = AreaSet(areas=areas, paths=paths)
+    if signature is not None:
+        _AREA_SETS[os.path.abspath(params_dir)] = (signature, got)
+    return got
 
 
 # --------------------------------------------------------------------------- registers

@@ -32,7 +32,9 @@ import csv
 import hashlib
 import json
 import os
+import time
 from collections.abc import Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -306,9 +308,41 @@ def splice_blocks(
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-    os.replace(tmp, path)
+    _replace(tmp, path)
     index.save(path)
     return index
+
+
+#: Frees the blocks of replaced tables (one thread; joined when the process ends).
+_DISCARD: ThreadPoolExecutor | None = None
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    """``os.replace(tmp, path)``, with the old file's blocks freed in a background thread.
+
+    Freeing the blocks of the 13 replaced tables (245 MB at 3,000 areas) took
+    about 0.1 s of each incremental compute step. The old file is first given
+    a second name, so the replace only drops a name; a thread then removes that
+    name. Names left by a build that was killed are removed by the next splice.
+    """
+    global _DISCARD
+    path = Path(path)
+    for left in path.parent.glob(f".{path.name}.old-*"):
+        left.unlink(missing_ok=True)
+    old = path.with_name(f".{path.name}.old-{os.getpid()}-{time.monotonic_ns()}")
+    try:
+        os.link(path, old)
+    except OSError:  # no hard links here (or no old file): a plain replace
+        os.replace(tmp, path)
+        return
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        old.unlink(missing_ok=True)
+        raise
+    if _DISCARD is None:
+        _DISCARD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="discard")
+    _DISCARD.submit(old.unlink, missing_ok=True)
 
 
 def _header_and_data(raw: bytes, path: Path) -> tuple[bytes, memoryview]:

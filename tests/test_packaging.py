@@ -63,7 +63,7 @@ def test_the_command_ends_fast_but_runs_exit_handlers_and_keeps_exit_codes(tmp_p
     import sys
 
     assert tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"] == {
-        "indicators": "indicators.cli:run"
+        "indicators": "indicators.entry:main"
     }
     marker = tmp_path / "handlers.txt"
     prog = (
@@ -95,3 +95,23 @@ def test_the_command_ends_fast_but_runs_exit_handlers_and_keeps_exit_codes(tmp_p
     assert usage.returncode == 2, usage.stderr
     assert "no-such-command" in usage.stderr
     assert marker.read_text() == "thread atexitthread atexit"
+
+
+def test_the_entry_point_starts_the_workers_server_only_for_local_builds():
+    from indicators.entry import builds_with_local_workers as guess
+
+    assert guess(["build", "--all"]) and guess(["build", "--area", "x", "-j", "2"])
+    assert guess(["build", "--jobs=4"]) and guess(["build", "-j3"])
+    for argv in (
+        [],
+        ["areas"],
+        ["build", "--dry-run"],
+        ["build", "--help"],
+        ["build", "--scheduler", "local"],
+        ["build", "--scheduler=tcp://h:8786"],
+        ["build", "-j", "1"],
+        ["build", "--jobs", "1"],
+        ["build", "--jobs=1"],
+        ["build", "-j1"],
+    ):
+        assert not guess(argv), argv

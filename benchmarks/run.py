@@ -9,7 +9,8 @@ Measures, on K areas of the embedded demo data (built-in render engine):
 a. baseline: plain papermill per area in a fresh process with a fresh kernel,
    followed by a render (the common practice; ``execution="papermill"``);
    a2. the same, as many processes at a time as (c) has workers;
-b. warm: the toolkit's build with warm execution, one process (per report);
+b. warm: the toolkit's build with warm execution, one process (per report), and the
+   notebook's part of it (the audit records' cell time);
 c. warm, ``--jobs`` workers (all cores): wall time per report;
 d. cache hit: the same build again, nothing stale (wall time per report);
 e. incremental: one params file changed, rebuild of that area;
@@ -22,8 +23,10 @@ h. full builds of N areas (default 300; ``--full 300 3000``): ``indicators build
    for the area that contains it (the incremental rebuild of one area);
 i. render: the built-in engine on the K reports' work dirs (kept from (b)), per report:
    wall and CPU time (this process, pandoc and the typst processes), HTML and PDF at
-   once as a build does, and the CPU of reading the markdown; peak memory of the typst
-   processes.
+   once as a build does, the CPU of reading the markdown and the wall time of the
+   typst compile; peak memory of the typst processes;
+j. floor: the notebook (b) plus the typst compile (i), the report's own work without
+   writing any markup; (a) over it bounds the ratio (a)/(b) of any render design.
 
 Writes ``benchmarks/results/latest.json`` and ``benchmarks/RESULTS.md``.
 """
@@ -255,10 +258,16 @@ def main(argv: list[str] | None = None) -> dict:
         wall_b = time.perf_counter() - t
         warm = [o.seconds for o in r.outcomes if not o.cached]
         assert not r.failed, [(o.slug, o.error) for o in r.failed]
+        # the notebook's part of each report: its cells, as the audit record times them
+        notebook = [
+            json.loads((paths.build_dir / "audit" / f"{s}.json").read_text())["seconds"]
+            for s in slugs
+        ]
         res["warm_s"] = {
             "median": _median(warm),
             "each": [round(x, 2) for x in warm],
             "wall_per_report": round(wall_b / len(slugs), 3),
+            "notebook_median": _median(notebook),
         }
         print(f"  (b) warm, 1 process: median {res['warm_s']['median']:.2f} s/report", flush=True)
 
@@ -334,6 +343,12 @@ def main(argv: list[str] | None = None) -> dict:
             a2 / res["warm_jobs"]["wall_per_report"], 2
         ),
     }
+    if "render" in res:
+        # (j) What no renderer can remove: the notebook and the PDF's typst compile,
+        # the part of (b) that is the report's own work (pandoc writes HTML and Typst
+        # markup in between). (a) over it bounds the ratio of any render design.
+        floor = res["warm_s"]["notebook_median"] + res["render"]["typst_compile_wall_s"]
+        res["floor"] = {"seconds": round(floor, 3), "ratio_bound": round(a / floor, 2)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (HERE / "RESULTS.md").write_text(_markdown(res), encoding="utf-8")
@@ -406,7 +421,17 @@ def _render(workdirs: list[Path], scratch: Path, rounds: int = 3) -> dict:
     pool = typst_pool.pool()
     render_builtin(_fresh(workdirs[0], scratch))  # start-up: imports, first typst process
     walls, cpus = [], []
+    compiles: list[float] = []
+    real_compile = pool.compile
+
+    def compile_(*args, **kwargs):
+        t = time.perf_counter()
+        out = real_compile(*args, **kwargs)
+        compiles.append(time.perf_counter() - t)
+        return out
+
     pandoc.read_markdown = read
+    pool.compile = compile_
     try:
         for _ in range(rounds):
             for wd in workdirs:
@@ -417,6 +442,7 @@ def _render(workdirs: list[Path], scratch: Path, rounds: int = 3) -> dict:
                 cpus.append(cpu() - c)
     finally:
         pandoc.read_markdown = real_read
+        del pool.compile
     stats = pool.stats()
     return {
         "reports": len(workdirs),
@@ -424,6 +450,7 @@ def _render(workdirs: list[Path], scratch: Path, rounds: int = 3) -> dict:
         "wall_s": _median(walls),
         "cpu_s": _median(cpus),
         "pandoc_read_cpu_s": _median(reads),
+        "typst_compile_wall_s": _median(compiles),
         "typst_processes_started": stats.started,
         "typst_peak_rss_mb": stats.peak_rss_mb,
     }
@@ -581,6 +608,10 @@ def _markdown(r: dict) -> str:
             f"| {x['cpu_s']:.3f} | |",
             f"| (i) render: of which pandoc reading the markdown (once per report) "
             f"| {x['pandoc_read_cpu_s']:.3f} | |",
+            f"| (i) render: of which typst compiling the PDF (wall, median per report) "
+            f"| {x['typst_compile_wall_s']:.3f} | |",
+            f"| (j) floor: the notebook (b, cells) plus the PDF compile (i), no markup written "
+            f"| {r['floor']['seconds']:.2f} | {r['floor']['ratio_bound']} |",
             f"| (i) render: typst processes started for {x['reports'] * x['rounds'] + 1} PDFs; "
             f"their peak RSS (MB) | {x['typst_processes_started']} / "
             f"{x['typst_peak_rss_mb']:.0f} | |",

@@ -689,8 +689,11 @@ class _Steps(MutableMapping):
         return got
 
     def __setitem__(self, key: str, value: dict) -> None:
-        self._raw[key] = ""  # its place; the text is made from the entry when written
-        self._decoded[key] = value
+        # Written as text now: a full build saves its manifest every 30 s, and its
+        # entries, once recorded, do not change (a looked-up entry may, so it is
+        # written from its decoded form).
+        self._raw[key] = _compact(value)
+        self._decoded.pop(key, None)
 
     def __delitem__(self, key: str) -> None:
         del self._raw[key]

@@ -149,9 +149,10 @@ def _same_blocks(data: memoryview, backward: bool, block: int, recorded: list[st
     return sum(1 for mine, kept in zip(got, recorded, strict=False) if mine == kept)
 
 
-def _file_version(path: Path) -> list[int]:
-    """Size, modification and change time and inode: a new version of the file differs."""
-    st = os.stat(path)
+def _file_version(path: Path | int) -> list[int]:
+    """Size, modification and change time and inode (of a path or an open file):
+    a new version of the file differs."""
+    st = os.fstat(path) if isinstance(path, int) else os.stat(path)
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
 
@@ -177,9 +178,10 @@ def _compare_blocks(data, meta: dict) -> tuple[int, int | None]:
 
 @contextlib.contextmanager
 def _mapped(path: Path):
-    """The file's bytes, memory-mapped (read-only): no 378 MB copy at 3,000 areas."""
+    """The file's bytes, memory-mapped (read-only; no 378 MB copy at 3,000 areas), and
+    the version (:func:`_file_version`) of what was opened."""
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        yield data
+        yield data, _file_version(fh.fileno())
 
 
 #: A file whose timestamps are this close to the record's time may have changed unseen.
@@ -214,8 +216,8 @@ def start_comparing(path: Path, folder: Path) -> None:
 
     def run() -> None:
         try:
-            with _mapped(path) as data:
-                got = _compare_blocks(data, meta)
+            with _mapped(path) as (data, opened):
+                got = _compare_blocks(data, meta) if opened == version else None
             future.set_result(got if _file_version(path) == version else None)
         except BaseException as exc:  # noqa: BLE001 - handed to load(), which compares again
             future.set_exception(exc)
@@ -240,14 +242,16 @@ def _seen(folder: Path, version: list[int], meta: dict) -> tuple[int, int | None
     return None
 
 
-def _compare(path: Path, data, meta: dict, folder: Path) -> tuple[int, int | None]:
-    """:func:`_compare_blocks` for the file as it is, from ``seen.json``, from a comparison
-    started ahead, or made now; recorded in ``seen.json`` for the next build.
+def _compare(
+    path: Path, data, version: list[int], meta: dict, folder: Path
+) -> tuple[int, int | None]:
+    """:func:`_compare_blocks` for ``data``, the bytes of ``version`` of the file: from
+    ``seen.json``, from a comparison started ahead, or made now; recorded in
+    ``seen.json`` for the next build.
 
     ``seen.json`` trusts the file's size, times and inode, as make does (and
     as the results tables' indexes do).
     """
-    version = _file_version(path)
     got = _seen(folder, version, meta)
     if got is not None:
         return got
@@ -507,22 +511,22 @@ def load(
     base = _Base.open(folder, key)
     if base is not None:
         try:
-            with _mapped(path) as data:
-                return _update(path, data, base, cats, catalogue, units, folder)
-        except (_Fallback, IndexError, KeyError, ValueError, TypeError, OSError):
+            with _mapped(path) as (data, version):
+                return _update(path, data, version, base, cats, catalogue, units, folder)
+        except (_Fallback, IndexError, KeyError, ValueError, TypeError, OSError, BufferError):
             # A damaged base (e.g. arrays of the wrong length) is read again as well:
             # the full read is the reference, and it raises the input errors.
             pass
     return _full(path, folder, cats, catalogue, units, key)
 
 
-def _update(path, data, base, cats, catalogue, units, folder) -> ObservationView:
+def _update(path, data, version, base, cats, catalogue, units, folder) -> ObservationView:
     from indicators.sources import _observations_plain, check_observations
 
     meta = base.meta
     size, old_size, header_len = len(data), meta["size"], meta["header_len"]
     block = meta["block"]
-    same_fwd, same_bwd = _compare(path, data, meta, folder)
+    same_fwd, same_bwd = _compare(path, data, version, meta, folder)
     if same_bwd is None:
         return ObservationView(path, base, cats, np.zeros(0, np.int64), _empty(), how="unchanged")
     if data[: header_len + 1] != meta["header"].encode("ascii") + b"\n":

@@ -602,15 +602,22 @@ def test_an_unreadable_table_is_a_changed_output_not_a_crash(tmp_path):
     assert not csvrecords.same_content(table, recorded)
 
 
-def test_the_manifest_is_written_one_step_per_line_and_only_when_changed(tmp_path):
+def _saved_manifest(tmp_path: Path, names: list[str]) -> tuple[Path, Path]:
+    """A manifest with one report step per name (output ``out/index.html``), saved;
+    returns its path and the output dir."""
     out = tmp_path / "out"
     out.mkdir()
     (out / "index.html").write_text("x")
     path = tmp_path / "m.json"
     m = Manifest(path, output_dir=out)
-    for name in ("a", "b"):
+    for name in names:
         m.record(Step(f"report:{name}", name, {"k": name}), [out / "index.html"], 0.1)
     m.save({"python": "3"})
+    return path, out
+
+
+def test_the_manifest_is_written_one_step_per_line_and_only_when_changed(tmp_path):
+    path, out = _saved_manifest(tmp_path, ["a", "b"])
     text = path.read_text(encoding="utf-8")
     assert json.loads(text)["steps"].keys() == {"report:a", "report:b"}
     assert [line.split(":")[0] for line in text.splitlines() if "report:" in line] == [
@@ -628,15 +635,8 @@ def test_the_manifest_is_written_one_step_per_line_and_only_when_changed(tmp_pat
 
 
 def test_the_manifest_decodes_only_the_entries_it_uses(tmp_path):
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "index.html").write_text("x")
-    path = tmp_path / "m.json"
-    m = Manifest(path, output_dir=out)
     names = ["a", 'quote"d', "back\\slash", "é, {x}: y", "z"]
-    for name in names:
-        m.record(Step(f"report:{name}", name, {"k": name}), [out / "index.html"], 0.1)
-    m.save({"python": "3"})
+    path, out = _saved_manifest(tmp_path, names)
     whole = json.loads(path.read_text(encoding="utf-8"))
     again = Manifest(path, output_dir=out)
     assert again.steps._decoded == {}  # nothing decoded by reading

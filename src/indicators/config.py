@@ -257,19 +257,12 @@ def load_model_cache(path: Path) -> None:
     memo. A damaged or foreign file (other model code, pydantic or Python)
     is ignored.
     """
-    import pickle
+    from indicators.kept import load_keyed
 
     if str(path) in _MODEL_CACHE_LOADED:
         return
     _MODEL_CACHE_LOADED.add(str(path))
-    try:
-        with open(path, "rb") as fh:
-            head = pickle.load(fh)
-            if head != {"key": _model_cache_key()}:
-                return
-            kept = pickle.load(fh)
-    except Exception:  # a damaged or foreign cache is no cache
-        return
+    kept = load_keyed(path, _model_cache_key())
     if isinstance(kept, dict):
         _MODELS.update(
             (k, v) for k, v in kept.items() if isinstance(v, BaseModel) and isinstance(k, tuple)
@@ -278,18 +271,13 @@ def load_model_cache(path: Path) -> None:
 
 def save_model_cache(path: Path) -> None:
     """Keep the validated models this process used for the next build (when it made new ones)."""
-    import pickle
+    from indicators.kept import save_keyed
 
     global _MODELS_ADDED
     if not _MODELS_ADDED and Path(path).exists():
         return
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        pickle.dump({"key": _model_cache_key()}, fh, protocol=5)
-        pickle.dump({k: v for k, v in _MODELS.items() if k in _MODELS_USED}, fh, protocol=5)
-    os.replace(tmp, path)
+    used = {k: v for k, v in _MODELS.items() if k in _MODELS_USED}
+    save_keyed(path, _model_cache_key(), used)
     _MODELS_ADDED = False
 
 
@@ -472,12 +460,10 @@ _AREA_SETS: dict[str, tuple[tuple, AreaSet]] = {}
 
 
 def _files_signature(files: list[Path]) -> tuple:
-    """Name, inode, size, mtime and ctime of each file: what make-like tools trust."""
-    out = []
-    for f in files:
-        st = f.stat()
-        out.append((f.name, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
-    return tuple(out)
+    """Name and version (:func:`indicators.kept.file_version`) of each file."""
+    from indicators.kept import file_version
+
+    return tuple((f.name, *file_version(f)) for f in files)
 
 
 def load_areas(params_dir: Path | None = None) -> AreaSet:

@@ -967,42 +967,24 @@ def save_need_index(result: NeedIndexResult, path: Path, *, key: str) -> Path:
     floats and dtypes, no schema to keep in step. The key is written first,
     so :func:`saved_need_key` reads it without loading the index.
     """
-    import os
-    import pickle
+    from indicators.kept import save_keyed
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        pickle.dump({"key": key}, fh, protocol=5)
-        pickle.dump({"result": result}, fh, protocol=5)
-    os.replace(tmp, path)
-    return path
+    return save_keyed(path, key, {"result": result})
 
 
 def saved_need_key(path: Path) -> str | None:
     """The key a saved need index was written with; None when absent or damaged."""
-    import pickle
+    from indicators.kept import saved_key
 
-    try:
-        with open(path, "rb") as fh:
-            head = pickle.load(fh)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
-        return None
-    return head.get("key") if isinstance(head, dict) else None
+    return saved_key(path)
 
 
 def load_need_index(path: Path, *, key: str) -> NeedIndexResult | None:
     """The result :func:`save_need_index` wrote for ``key``; None when absent, damaged or stale."""
-    import pickle
+    from indicators.kept import MISSING, load_keyed
 
-    try:
-        with open(path, "rb") as fh:
-            head = pickle.load(fh)
-            if not isinstance(head, dict) or head.get("key") != key:
-                return None
-            saved = pickle.load(fh)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
+    saved = load_keyed(path, key)
+    if saved is MISSING:
         return None
     result = saved.get("result") if isinstance(saved, dict) else None
     if not isinstance(result, NeedIndexResult):

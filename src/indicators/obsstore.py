@@ -59,6 +59,7 @@ import pandas as pd
 
 from indicators.config import Catalogue
 from indicators.exceptions import InputError
+from indicators.kept import file_version
 
 __all__ = ["BLOCK", "STORE_VERSION", "ObservationView", "load", "start_comparing", "unit_digests"]
 
@@ -150,10 +151,8 @@ def _same_blocks(data: memoryview, backward: bool, block: int, recorded: list[st
 
 
 def _file_version(path: Path | int) -> list[int]:
-    """Size, modification and change time and inode (of a path or an open file):
-    a new version of the file differs."""
-    st = os.fstat(path) if isinstance(path, int) else os.stat(path)
-    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+    """:func:`indicators.kept.file_version`, as a list (as it is kept in ``seen.json``)."""
+    return list(file_version(path))
 
 
 def _base_id(meta: dict) -> str:

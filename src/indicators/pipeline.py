@@ -160,32 +160,20 @@ def _kept_units(units_file: Path, kept: Path, key: str):
     file is read again from ``units_file``.
     """
     import dataclasses
-    import pickle
 
     import pandas as pd
 
+    from indicators.kept import load_keyed, save_keyed
     from indicators.sources import load_units
 
-    try:
-        with open(kept, "rb") as fh:
-            if pickle.load(fh) == {"key": key}:
-                units = pickle.load(fh)
-                if isinstance(units, pd.DataFrame):
-                    notes = units.attrs.get("read_notes")
-                    if notes is not None:  # where the file is now (a moved project)
-                        units.attrs["read_notes"] = dataclasses.replace(
-                            notes, path=str(Path(units_file))
-                        )
-                    return units
-    except Exception:  # a damaged or foreign cache is no cache
-        pass
+    units = load_keyed(kept, key)
+    if isinstance(units, pd.DataFrame):
+        notes = units.attrs.get("read_notes")
+        if notes is not None:  # where the file is now (a moved project)
+            units.attrs["read_notes"] = dataclasses.replace(notes, path=str(Path(units_file)))
+        return units
     units = load_units(units_file)
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    tmp = kept.with_name(f".{kept.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        pickle.dump({"key": key}, fh, protocol=5)
-        pickle.dump(units, fh, protocol=5)
-    os.replace(tmp, kept)
+    save_keyed(kept, key, units)
     return units
 
 

@@ -21,6 +21,7 @@ from indicators import __version__
 from indicators.compute import Results
 from indicators.config import project_root
 from indicators.csvrecords import forget_index
+from indicators.kept import file_version
 
 TABLES = ("values", "summary", "areas")
 
@@ -38,8 +39,7 @@ _INPUT_LOCK = threading.Lock()
 
 
 def _input_key(path: Path) -> tuple:
-    st = os.stat(path)
-    return (os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+    return (os.path.abspath(path), *file_version(path))
 
 
 def input_digest(path: Path) -> str:

@@ -415,6 +415,60 @@ def test_typst_number_columns_leave_the_name_column_room():
     assert set(_typst_columns(wide)) == {"auto"}
 
 
+def test_typst_tables_with_spans_are_left_to_pandoc():
+    """Only plain grids get the filter's own Typst table; a table with a column span
+    (a grid table) keeps pandoc's markup, which knows spans. The filter reads a table's
+    spans once, and only for Typst."""
+    import subprocess
+
+    from indicators.render.builtin import LUA_FILTER, pandoc_path
+
+    grid = (
+        "+-------+-------+\n| Twee kolommen |\n+=======+=======+\n"
+        "| 1,5   | 2,5   |\n+-------+-------+\n"
+    )
+    plain = "| a | b |\n|---|---|\n| 1,5 | 2,5 |\n"
+
+    def typst(md: str, to: str = "typst") -> str:
+        return subprocess.run(
+            [pandoc_path(), "-f", "markdown", "-t", to, "--lua-filter", str(LUA_FILTER)],
+            input=md.encode(),
+            capture_output=True,
+            check=True,
+        ).stdout.decode()
+
+    spanned = typst(grid)
+    assert "table.cell(colspan: 2)[Twee kolommen]" in spanned
+    assert "align(center)[#table(" in spanned  # pandoc's writer
+    own = typst(plain)
+    assert "#figure(\n  table(\n    columns: (1fr, 1fr,)," not in own  # numbers fit
+    assert "#figure(\n  table(\n    columns: (" in own and "table.header([a], [b])" in own
+    # HTML: the numbers are right-aligned in both (the filter's numeric columns)
+    assert typst(grid, "html5").count('style="text-align: right;"') >= 2
+
+
+def test_pandoc_heap_option_only_where_accepted(tmp_path):
+    """The bundled pandoc runs with a 16 MB heap (+RTS -H16m); a pandoc that refuses
+    runtime options gets none, and the answer is asked once per binary."""
+    from indicators.render import pandoc
+
+    pandoc.rts_options.cache_clear()
+    assert pandoc.rts_options(pandoc.pandoc_path()) == pandoc.HEAP_RTS
+    strict = tmp_path / "pandoc-strict"
+    calls = tmp_path / "calls"
+    strict.write_text(
+        f"#!/bin/sh\necho \"$@\" >> {calls}\n"
+        'case "$1" in +RTS) echo "pandoc: Most RTS options are disabled." >&2; exit 1;; esac\n'
+        "cat\n"
+    )
+    strict.chmod(0o755)
+    assert pandoc.rts_options(str(strict)) == ()
+    assert pandoc.rts_options(str(strict)) == ()
+    assert calls.read_text().count("+RTS") == 1
+    assert pandoc.rts_options(str(tmp_path / "missing")) == ()
+    pandoc.rts_options.cache_clear()
+
+
 def test_bad_format_and_source(workdir):
     with pytest.raises(RenderError, match="docx"):
         render(workdir, formats=("docx",), engine="builtin")

@@ -12,6 +12,7 @@ pandoc's stderr are logged.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import subprocess
@@ -26,6 +27,15 @@ log = logging.getLogger(__name__)
 READ_ARGS = ("--from", "markdown", "--to", "json", "--standalone")
 
 
+#: GHC runtime options for each pandoc call: a 16 MB suggested heap. The binary of
+#: pypandoc-binary is linked with ``-with-rtsopts=-H64m``; with a 64 MB heap the
+#: allocation area outgrows the CPU caches and every call faults in fresh pages.
+#: Measured on a report's three calls (read, HTML, Typst; 12 alternating runs):
+#: CPU 0.73 to 0.61 s, wall 0.25/0.20/0.27 to 0.20/0.19/0.23 s. Output does not
+#: change (a GC setting). 8-24 MB were all better than 64 MB; 16 MB was best.
+HEAP_RTS = ("+RTS", "-H16m", "-RTS")
+
+
 def pandoc_path() -> str:
     """The pandoc binary bundled by pypandoc-binary (or found by pypandoc)."""
     try:
@@ -34,6 +44,22 @@ def pandoc_path() -> str:
         return pypandoc.get_pandoc_path()
     except (ImportError, OSError) as exc:  # pragma: no cover - depends on the install
         raise RenderError(f"pandoc not available: {exc}") from exc
+
+
+@functools.cache
+def rts_options(path: str) -> tuple[str, ...]:
+    """:data:`HEAP_RTS` if the pandoc at ``path`` takes runtime options, else ``()``.
+
+    A pandoc linked without ``-rtsopts`` (a distribution's build, found by pypandoc)
+    refuses ``+RTS -H``; one ``--version`` call per process finds out.
+    """
+    try:
+        probe = subprocess.run(
+            [path, *HEAP_RTS, "--version"], capture_output=True, check=False, timeout=60
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    return HEAP_RTS if probe.returncode == 0 and not probe.stderr.strip() else ()
 
 
 def _message(stderr: str, lua_filter: Path | None) -> str:
@@ -63,8 +89,9 @@ def run_pandoc(
     lua_filter : Path, optional
         The filter among ``args``, whose path and line number are cut from its errors.
     """
+    path = pandoc_path()
     proc = subprocess.run(
-        [pandoc_path(), *args],
+        [path, *rts_options(path), *args],
         input=stdin,
         capture_output=True,
         cwd=workdir,

@@ -215,24 +215,49 @@ end
 
 local ALIGN = { AlignLeft = "left", AlignRight = "right", AlignCenter = "center", AlignDefault = "left" }
 
--- only one header block, no footer, no spans, no row heads: a plain pipe table
-local function simple_grid(tbl)
-  local ncol = #tbl.colspecs
-  if #tbl.foot.rows > 0 then return false end
-  local function ok_rows(rows)
+-- A table's rows, read from pandoc once: each access to tbl.bodies, row.cells or
+-- cell.contents converts that part of the table to Lua objects again, and reading
+-- the cells once per column and pass cost about 0.08 s per report (issue 7).
+-- rows.head / rows.body: lists of rows; a row is a list of
+-- { contents = Blocks, text = stringified contents, plain = no row or column span }.
+local function table_rows(tbl)
+  local function read(rows, into)
     for _, row in ipairs(rows) do
-      if #row.cells ~= ncol then return false end
+      local cells = {}
       for _, cell in ipairs(row.cells) do
-        if cell.row_span ~= 1 or cell.col_span ~= 1 then return false end
+        local contents = cell.contents
+        table.insert(cells, {
+          contents = contents,
+          text = stringify(contents),
+          -- spans only matter for Typst's own table markup (and cost time to read)
+          plain = not is_typst or (cell.row_span == 1 and cell.col_span == 1),
+        })
+      end
+      table.insert(into, cells)
+    end
+  end
+  local out = { head = {}, body = {}, plain_bodies = true, footless = #tbl.foot.rows == 0 }
+  read(tbl.head.rows, out.head)
+  for _, body in ipairs(tbl.bodies) do
+    if #body.head > 0 or body.row_head_columns > 0 then out.plain_bodies = false end
+    read(body.body, out.body)
+  end
+  return out
+end
+
+-- only one header block, no footer, no spans, no row heads: a plain pipe table
+local function simple_grid(rows, ncol)
+  if not rows.footless or not rows.plain_bodies then return false end
+  local function ok_rows(list)
+    for _, row in ipairs(list) do
+      if #row ~= ncol then return false end
+      for _, cell in ipairs(row) do
+        if not cell.plain then return false end
       end
     end
     return true
   end
-  if not ok_rows(tbl.head.rows) then return false end
-  for _, body in ipairs(tbl.bodies) do
-    if #body.head > 0 or body.row_head_columns > 0 or not ok_rows(body.body) then return false end
-  end
-  return true
+  return ok_rows(rows.head) and ok_rows(rows.body)
 end
 
 local function ulen(s)
@@ -242,15 +267,13 @@ end
 -- Width of a number column in em: what its longest value needs, and what the
 -- longest word of its header needs (a long header wraps instead of widening the
 -- column); both with the cell inset.
-local function number_column_widths(tbl, c)
+local function number_column_widths(rows, c)
   local chars, word = 0, 0
-  for _, body in ipairs(tbl.bodies) do
-    for _, row in ipairs(body.body) do
-      chars = math.max(chars, ulen(stringify(row.cells[c].contents)))
-    end
+  for _, row in ipairs(rows.body) do
+    chars = math.max(chars, ulen(row[c].text))
   end
-  for _, row in ipairs(tbl.head.rows) do
-    for w in stringify(row.cells[c].contents):gmatch("%S+") do
+  for _, row in ipairs(rows.head) do
+    for w in row[c].text:gmatch("%S+") do
       word = math.max(word, ulen(w))
     end
   end
@@ -268,14 +291,14 @@ local NUMBER_BUDGET = 38
 -- left, in proportion to what their header words ask for (the headers then
 -- hyphenate), so the text column (area names) is not squeezed; when the values alone
 -- do not fit, or there is no text column, all columns become auto.
-local function typst_table(tbl, numeric, label)
+local function typst_table(tbl, rows, numeric, label)
   local cols, aligns = {}, {}
   local need, want = {}, {}
   local sum_need, sum_want, any_text = 0, 0, false
   for c, spec in ipairs(tbl.colspecs) do
     aligns[c] = ALIGN[spec[1]] or "left"
     if numeric[c] then
-      need[c], want[c] = number_column_widths(tbl, c)
+      need[c], want[c] = number_column_widths(rows, c)
       sum_need, sum_want = sum_need + need[c], sum_want + want[c]
     else
       any_text = true
@@ -296,18 +319,15 @@ local function typst_table(tbl, numeric, label)
     end
   end
   local contents = {}
-  for _, row in ipairs(tbl.head.rows) do
-    for _, cell in ipairs(row.cells) do table.insert(contents, cell.contents) end
-  end
-  for _, body in ipairs(tbl.bodies) do
-    for _, row in ipairs(body.body) do
-      for _, cell in ipairs(row.cells) do table.insert(contents, cell.contents) end
+  for _, list in ipairs({ rows.head, rows.body }) do
+    for _, row in ipairs(list) do
+      for _, cell in ipairs(row) do table.insert(contents, cell.contents) end
     end
   end
   local markup, next_cell = typst_blocks_many(contents), 0
   local function cells(row)
     local out = {}
-    for _ in ipairs(row.cells) do
+    for _ in ipairs(row) do
       next_cell = next_cell + 1
       table.insert(out, "[" .. markup[next_cell] .. "]")
     end
@@ -318,18 +338,16 @@ local function typst_table(tbl, numeric, label)
     "  table(",
     "    columns: (" .. table.concat(cols, ", ") .. ",),",
     "    align: (x, y) => (" .. table.concat(aligns, ", ")
-      .. ",).at(x) + if y < " .. #tbl.head.rows .. " { bottom } else { top },",
+      .. ",).at(x) + if y < " .. #rows.head .. " { bottom } else { top },",
   }
-  if #tbl.head.rows > 0 then
+  if #rows.head > 0 then
     local head = {}
-    for _, row in ipairs(tbl.head.rows) do table.insert(head, cells(row)) end
+    for _, row in ipairs(rows.head) do table.insert(head, cells(row)) end
     table.insert(lines, "    table.header(" .. table.concat(head, ", ") .. "),")
     table.insert(lines, "    table.hline(),")
   end
-  for _, body in ipairs(tbl.bodies) do
-    for _, row in ipairs(body.body) do
-      table.insert(lines, "    " .. cells(row) .. ",")
-    end
+  for _, row in ipairs(rows.body) do
+    table.insert(lines, "    " .. cells(row) .. ",")
   end
   table.insert(lines, "    table.hline(),")
   table.insert(lines, "  ),")
@@ -346,17 +364,16 @@ end
 
 local function Table(tbl)
   -- right-align numeric columns that have no explicit alignment
+  local rows = table_rows(tbl)
   local numeric = {}
   for c, spec in ipairs(tbl.colspecs) do
     local all_numbers, seen = true, 0
-    for _, body in ipairs(tbl.bodies) do
-      for _, row in ipairs(body.body) do
-        local cell = row.cells[c]
-        if cell then
-          local s = stringify(cell.contents)
-          if not is_blank(s) then
-            if is_number(s) then seen = seen + 1 else all_numbers = false end
-          end
+    for _, row in ipairs(rows.body) do
+      local cell = row[c]
+      if cell then
+        local s = cell.text
+        if not is_blank(s) then
+          if is_number(s) then seen = seen + 1 else all_numbers = false end
         end
       end
     end
@@ -368,8 +385,8 @@ local function Table(tbl)
   local label = caption_label(tbl.identifier)
 
   if is_typst then
-    if simple_grid(tbl) then
-      return typst_table(tbl, numeric, label)
+    if simple_grid(rows, #tbl.colspecs) then
+      return typst_table(tbl, rows, numeric, label)
     end
     for c, spec in ipairs(tbl.colspecs) do
       if spec[1] == "AlignDefault" then

@@ -457,7 +457,7 @@ def test_pandoc_heap_option_only_where_accepted(tmp_path):
     strict = tmp_path / "pandoc-strict"
     calls = tmp_path / "calls"
     strict.write_text(
-        f"#!/bin/sh\necho \"$@\" >> {calls}\n"
+        f'#!/bin/sh\necho "$@" >> {calls}\n'
         'case "$1" in +RTS) echo "pandoc: Most RTS options are disabled." >&2; exit 1;; esac\n'
         "cat\n"
     )

@@ -506,7 +506,7 @@ def test_typed_read_equals_the_general_path(demo, tmp_path):
     conforming gives (the former load), also for rows out of order (a report's slice
     holds its own rows before its comparison areas') and for a file the typed read
     does not fit (a bool cell other than True/False, read as False as before)."""
-    from indicators.trendbreak import SCHEMAS, _B, _conform, _read_table
+    from indicators.trendbreak import _B, SCHEMAS, _conform, _read_table
 
     out = demo["tb"].save(tmp_path)
 
@@ -522,7 +522,9 @@ def test_typed_read_equals_the_general_path(demo, tmp_path):
 
     for name in TRENDBREAK_TABLES:
         path = out / f"{name}.csv"
-        pd.testing.assert_frame_equal(_read_table(path, name), general(path, name), check_exact=True)
+        pd.testing.assert_frame_equal(
+            _read_table(path, name), general(path, name), check_exact=True
+        )
         lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
         if len(lines) > 3:  # reversed rows come back in the saved order
             path.write_text(lines[0] + "".join(reversed(lines[1:])), encoding="utf-8")

@@ -99,3 +99,50 @@ def test_source_date_epoch_sets_the_workbook_time(tmp_path, monkeypatch):
 
 def test_epochs_before_1980_are_clamped_for_zip():
     assert stamp(0) == dt.datetime(1980, 1, 1, tzinfo=dt.UTC)
+
+
+def test_report_workbook_content(tmp_path):
+    """The report workbook: a metadata sheet (bold header, the definitions after an
+    empty row), then one sheet per CSV table in name order, every cell as text (a
+    value starting with '=' or a URL stays text), the header row bold. Sheet names
+    that Excel would take for the same (case ignored) are made distinct."""
+    import pandas as pd
+
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    (tables / "01-waarden.csv").write_text(
+        'Indicator,Waarde\nBijstand,"4,5"\n=SUM(A1),https://example.org\n', "utf-8"
+    )
+    (tables / "02-Waarden.csv").write_text("a\n1.234\n", "utf-8")
+    (tables / "02-waarden.csv").write_text("b\n.\n", "utf-8")
+    definitions = pd.DataFrame([{"Indicator": "Bijstand", "Eenheid": "%"}])
+    book = downloads.write_workbook(
+        tables,
+        tmp_path / "r.xlsx",
+        metadata=[("Bron", "demo"), ("Rapport", "Neer")],
+        definitions=definitions,
+        epoch=EPOCH,
+    )
+    wb = load_workbook(book)
+    assert wb.sheetnames == ["Metadata", "01-waarden", "02-Waarden", "02-waarden-3"]
+    meta = [[c.value for c in row] for row in wb["Metadata"].iter_rows()]
+    assert meta == [
+        ["Kenmerk", "Waarde"],
+        ["Bron", "demo"],
+        ["Rapport", "Neer"],
+        [None, None],
+        ["Indicator", "Eenheid"],
+        ["Bijstand", "%"],
+    ]
+    assert all(c.font.b for c in wb["Metadata"][1]) and not wb["Metadata"]["A2"].font.b
+    ws = wb["01-waarden"]
+    rows = [[c.value for c in row] for row in ws.iter_rows()]
+    assert rows == [
+        ["Indicator", "Waarde"],
+        ["Bijstand", "4,5"],
+        ["=SUM(A1)", "https://example.org"],
+    ]
+    assert {c.data_type for row in ws.iter_rows() for c in row} == {"s"}
+    assert all(c.hyperlink is None for row in ws.iter_rows() for c in row)
+    assert [c.font.b for c in ws[1]] == [True, True] and not ws["A2"].font.b
+    assert wb["02-Waarden"]["A2"].value == "1.234"  # text, not the number 1234

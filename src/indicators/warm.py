@@ -76,6 +76,7 @@ WARM_MODULES = (
     "indicators.present.survey",
     "indicators.survey.analysis",
     "indicators.present.downloads",
+    "xlsxwriter",
     "openpyxl",
     "lxml.etree",
 )

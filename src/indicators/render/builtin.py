@@ -14,7 +14,9 @@ feature set in :mod:`indicators.render.features`:
    including file, ``/path`` relative to the working directory); other shortcodes and
    missing files raise :class:`~indicators.exceptions.RenderError`.
 3. pandoc reads the document once, metadata block included, into its JSON AST
-   (:mod:`indicators.render.pandoc`), and writes from that AST, in parallel, one
+   (:mod:`indicators.render.pandoc`; fragments shared by many reports, such as the
+   annex, are read once per process, :mod:`indicators.render.fragments`), and writes
+   from that AST, in parallel, one
    self-contained HTML file (CSS inlined and images as data URIs by
    :mod:`indicators.render.embed`; no scripts, no web fonts) and Typst markup, both through the Lua filter
    ``assets/quarto-compat.lua`` (figures, ``fig-alt``, numbering, cross-references,
@@ -50,7 +52,7 @@ import yaml
 
 import indicators
 from indicators.exceptions import RenderError
-from indicators.render import pandoc, typst_pool
+from indicators.render import fragments, pandoc, typst_pool
 from indicators.render.embed import embed_resources
 from indicators.render.features import SHORTCODE_RE
 from indicators.render.pandoc import pandoc_path
@@ -443,14 +445,30 @@ def render_pdf(
 
 
 def _read_all(
-    documents: list[str], workdir: Path, env: dict[str, str], name: str
+    documents: list[str],
+    workdir: Path,
+    env: dict[str, str],
+    name: str,
+    set_aside: dict[str, str] | None = None,
 ) -> dict[str, bytes]:
-    """Each distinct document read once (in parallel if the formats' documents differ)."""
+    """Each distinct document read once (in parallel if the formats' documents differ).
+
+    ``set_aside`` maps placeholders in the documents to fragments read on their own
+    and kept per process (:mod:`indicators.render.fragments`).
+    """
+
+    def read(document: str) -> bytes:
+        return fragments.read_with(
+            document,
+            set_aside or {},
+            lambda text: pandoc.read_markdown(text, workdir, env, name),
+        )
+
     unique = list(dict.fromkeys(documents))
     if len(unique) == 1:
-        return {unique[0]: pandoc.read_markdown(unique[0], workdir, env, name)}
+        return {unique[0]: read(unique[0])}
     with ThreadPoolExecutor(max_workers=len(unique)) as threads:
-        futures = {d: threads.submit(pandoc.read_markdown, d, workdir, env, name) for d in unique}
+        futures = {d: threads.submit(read, d) for d in unique}
         return {d: f.result() for d, f in futures.items()}
 
 
@@ -475,10 +493,13 @@ def render_builtin(
     if "pdf" in formats:
         typst_pool.pool().warm()  # its start-up overlaps reading and writing
     report = read_source(workdir, source, config_path)
-    body = resolve_includes(report.body, report.doc_path, workdir)
+    # Shared fragments (the annex) are read once per process, not with each report.
+    text, set_aside = fragments.set_aside(report.body, report.doc_path, workdir)
+    body = resolve_includes(text, report.doc_path, workdir)
     jobs = {fmt: (html_job if fmt == "html" else pdf_job)(report, body) for fmt in formats}
     # The formats' documents differ only if their metadata does (not for _quarto.yml).
-    asts = _read_all([j.document for j in jobs.values()], workdir, env, str(report.doc_path))
+    documents = [j.document for j in jobs.values()]
+    asts = _read_all(documents, workdir, env, str(report.doc_path), set_aside)
 
     def one(fmt: str) -> Path:
         out = workdir / f"{stem}.{fmt}"

@@ -15,6 +15,7 @@ with the settings in :data:`RC`.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,7 +92,8 @@ class Series:
 
     key: str  # one of STYLES
     label: str
-    frame: pd.DataFrame  # period, value, lower_ci, upper_ci
+    #: period, value, lower_ci, upper_ci: a DataFrame, or those columns as arrays
+    frame: pd.DataFrame | Mapping[str, np.ndarray]
 
 
 def _nl_tick(decimals: int):
@@ -139,11 +141,13 @@ def _segments(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> list[tuple[list,
     return out
 
 
-def _floats(col: pd.Series) -> np.ndarray:
+def floats(col: pd.Series | np.ndarray) -> np.ndarray:
     """A column as float64, missing values (NaN, None, pd.NA) as NaN."""
+    if isinstance(col, np.ndarray) and col.dtype == np.float64:
+        return col
     if col.dtype == np.float64:
         return col.to_numpy()
-    return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return pd.to_numeric(pd.Series(col), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def _panel_frames(panel: dict) -> list[tuple[Series, np.ndarray, ...]]:
@@ -154,14 +158,14 @@ def _panel_frames(panel: dict) -> list[tuple[Series, np.ndarray, ...]]:
     out = []
     for s in panel["series"]:
         f = s.frame
-        x = _floats(f["period"])
-        v = _floats(f["value"])
+        x = floats(f["period"])
+        v = floats(f["value"])
         keep = np.isfinite(x) & np.isfinite(v)
         if not keep.any():
             continue
-        nan = np.full(len(f), np.nan)
-        lo = _floats(f["lower_ci"]) if "lower_ci" in f else nan
-        hi = _floats(f["upper_ci"]) if "upper_ci" in f else nan
+        nan = np.full(len(x), np.nan)
+        lo = floats(f["lower_ci"]) if "lower_ci" in f else nan
+        hi = floats(f["upper_ci"]) if "upper_ci" in f else nan
         order = np.argsort(x[keep], kind="stable")
         out.append((s, x[keep][order], v[keep][order], lo[keep][order], hi[keep][order]))
     return out

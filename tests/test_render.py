@@ -415,6 +415,40 @@ def test_typst_number_columns_leave_the_name_column_room():
     assert set(_typst_columns(wide)) == {"auto"}
 
 
+def test_typst_markup_of_a_document_is_written_at_once():
+    """The filter writes all Typst pieces of a document (cells, captions, callouts) with
+    one pandoc call and puts each in place of its token: a table inside a callout
+    (tokens within a piece) comes out whole, captions and titles as pandoc writes
+    them, and no token is left."""
+    import subprocess
+
+    from indicators.render.builtin import LUA_FILTER, pandoc_path
+
+    md = (
+        "::: {.callout-note}\n## Let *op*\n\nTekst met **nadruk**.\n\n"
+        "| a | b |\n|---|---|\n| *x* | 1,5 |\n\n: Tabel in een callout {#tbl-in}\n:::\n\n"
+        "Zie @tbl-in.\n"
+    )
+
+    def typst(text: str, *extra: str) -> str:
+        return subprocess.run(
+            [pandoc_path(), "-f", "markdown", "-t", "typst", *extra],
+            input=text.encode(),
+            capture_output=True,
+            check=True,
+        ).stdout.decode()
+
+    out = typst(md, "--lua-filter", str(LUA_FILTER))
+    assert "\x1f" not in out
+    callout = out[out.index("#callout(") :]
+    assert callout.startswith('#callout(kind: "note", title: [Let #emph[op]])[\n')
+    assert "Tekst met #strong[nadruk]." in callout
+    table = callout[callout.index("#figure(\n  table(") :]
+    assert "[#emph[x]], [1,5]," in table
+    assert "  caption: [Tabel in een callout]," in table and table.index("<tbl-in>")
+    assert "Zie @tbl-in." in out
+
+
 def test_typst_tables_with_spans_are_left_to_pandoc():
     """Only plain grids get the filter's own Typst table; a table with a column span
     (a grid table) keeps pandoc's markup, which knows spans. The filter reads a table's

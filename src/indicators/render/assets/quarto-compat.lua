@@ -48,22 +48,17 @@ local function typst_string(s)
   return '"' .. s .. '"'
 end
 
-local function typst_markup(inlines)
-  local out = pandoc.write(pandoc.Pandoc({ pandoc.Plain(inlines) }), "typst")
-  return (out:gsub("%s+$", ""))
-end
-
-local function typst_blocks(blocks)
+local function write_typst(blocks)
   local out = pandoc.write(pandoc.Pandoc(blocks), "typst")
-  return (out:gsub("%s+$", ""))
+  return (out:gsub("^%s+", ""):gsub("%s+$", ""))
 end
 
 -- Typst markup of many block lists with one pandoc.write: a write per table cell
 -- cost about 0.5 s per report (issue 7). The lists are written as one document,
 -- separated by a raw marker the writer passes through; each piece is then trimmed
--- as typst_blocks trims it, so the markup is the same.
+-- as write_typst trims it, so the markup is the same.
 local CELL_SEP = "\u{1F}cell\u{1F}"
-local function typst_blocks_many(lists)
+local function write_many(lists)
   if #lists == 0 then return {} end
   local all = pandoc.Blocks({})
   for i, blocks in ipairs(lists) do
@@ -82,9 +77,53 @@ local function typst_blocks_many(lists)
   if #pieces ~= #lists then
     -- a marker inside the text itself: fall back to one write per list
     pieces = {}
-    for _, blocks in ipairs(lists) do table.insert(pieces, typst_blocks(blocks)) end
+    for _, blocks in ipairs(lists) do table.insert(pieces, write_typst(blocks)) end
   end
   return pieces
+end
+
+-- All markup of a document is written with one pandoc.write: each call costs about
+-- 1.3 ms whatever it writes, and a report made some 40 (a table's cells, each
+-- caption, each callout; issue 7). The handlers put a token ("\u{1F}piece<n>\u{1F}")
+-- in their raw Typst instead; the last pass writes every piece at once and puts each
+-- in place of its token. A piece may hold tokens itself (a table in a callout).
+local PIECE = "\u{1F}piece(%d+)\u{1F}"
+local pending = {}
+
+local function defer(blocks)
+  table.insert(pending, blocks)
+  return "\u{1F}piece" .. #pending .. "\u{1F}"
+end
+
+local function typst_markup(inlines)
+  return defer({ pandoc.Plain(inlines) })
+end
+
+local function typst_blocks(blocks)
+  return defer(blocks)
+end
+
+local function typst_blocks_many(lists)
+  local tokens = {}
+  for i, blocks in ipairs(lists) do tokens[i] = defer(blocks) end
+  return tokens
+end
+
+local function write_pending(doc)
+  if #pending == 0 then return nil end
+  local pieces = write_many(pending)
+  local function expand(text, depth)
+    if depth > 50 then error("Typst markup nested too deeply") end
+    return (text:gsub(PIECE, function(n) return expand(pieces[tonumber(n)], depth + 1) end))
+  end
+  return doc:walk({
+    RawBlock = function(raw)
+      if raw.format == "typst" and raw.text:find("\u{1F}piece", 1, true) then
+        raw.text = expand(raw.text, 0)
+        return raw
+      end
+    end,
+  })
 end
 
 -- "80%" / "12cm" / "300px" / "300" -> typst length (or nil)
@@ -476,4 +515,5 @@ return {
   { Pandoc = number_pass },
   { Image = Image, Cite = Cite },
   { Figure = Figure, Table = Table, Div = Div },
+  { Pandoc = function(doc) if is_typst then return write_pending(doc) end end },
 }

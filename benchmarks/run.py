@@ -108,7 +108,7 @@ print(json.dumps({
 def _env() -> dict:
     versions = {}
     for pkg in ("limburg-indicators", "pandas", "numpy", "matplotlib", "papermill", "ipykernel",
-                "pypandoc-binary", "typst", "dask", "distributed"):  # fmt: skip
+                "pypandoc-binary", "typst", "xlsxwriter", "dask", "distributed"):  # fmt: skip
         try:
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:

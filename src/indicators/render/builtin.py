@@ -288,26 +288,37 @@ def resolve_includes(text: str, path: Path, root: Path, _stack: tuple[Path, ...]
 
     def replace(match: re.Match[str]) -> str:
         line = text.count("\n", 0, match.start()) + 1
-        name, arg = match.group(1), match.group(2).strip().strip("\"'")
-        if name != "include":
+        if match.group(1) != "include":
             raise RenderError(
                 f"{path}, line {line}: unsupported shortcode {match.group(0)} "
                 "(the builtin engine supports only {{< include file >}})"
             )
+        arg, target = include_target(match, path, root)
         if not arg:
             raise RenderError(f"{path}, line {line}: include shortcode without a file")
-        target = (root / arg.lstrip("/")) if arg.startswith("/") else (path.parent / arg)
         if not target.is_file():
             raise RenderError(
                 f"{path}, line {line}: include file not found: {arg} (looked for {target})"
             )
         if target.resolve() in stack:
             raise RenderError(f"{path}, line {line}: include cycle through {arg}")
-        included = target.read_text(encoding="utf-8")
-        _, included = split_front_matter(included, target)
-        return resolve_includes(included.strip("\n"), target, root, stack)
+        return resolve_includes(included_text(target), target, root, stack)
 
     return SHORTCODE_RE.sub(replace, text)
+
+
+def include_target(match: re.Match[str], path: Path, root: Path) -> tuple[str, Path]:
+    """The file an include shortcode names, as written and as a path: relative to the
+    including file ``path``, or to ``root`` when it starts with ``/``."""
+    arg = match.group(2).strip().strip("\"'")
+    return arg, (root / arg.lstrip("/")) if arg.startswith("/") else (path.parent / arg)
+
+
+def included_text(target: Path) -> str:
+    """An included file's text as the include inserts it: no front matter, no blank
+    lines around it (its own includes not resolved)."""
+    _, text = split_front_matter(target.read_text(encoding="utf-8"), target)
+    return text.strip("\n")
 
 
 # --- pandoc and typst --------------------------------------------------------------------

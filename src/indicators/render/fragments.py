@@ -106,7 +106,7 @@ def set_aside(text: str, path: Path, root: Path) -> tuple[str, dict[str, str]]:
         fragment's text (as the include would insert it). Includes that do not
         qualify, or whose files cannot be read, are left for ``resolve_includes``.
     """
-    from indicators.render.builtin import split_front_matter
+    from indicators.render.builtin import include_target, included_text
 
     pieces: dict[str, str] = {}
     out: list[str] = []
@@ -114,16 +114,13 @@ def set_aside(text: str, path: Path, root: Path) -> tuple[str, dict[str, str]]:
     for match in SHORTCODE_RE.finditer(text):
         if match.group(1) != "include" or not _alone(text, match.start(), match.end()):
             continue
-        arg = match.group(2).strip().strip("\"'")
+        arg, target = include_target(match, path, root)
         if not arg:
             continue
-        target = (root / arg.lstrip("/")) if arg.startswith("/") else (path.parent / arg)
         try:
-            included = target.read_text(encoding="utf-8")
-            _, included = split_front_matter(included, target)
+            included = included_text(target)
         except Exception:  # noqa: BLE001 - resolve_includes reports it, naming the line
             continue
-        included = included.strip("\n")
         if not is_self_contained(included):
             continue
         name = _placeholder(included)

@@ -173,6 +173,25 @@ def test_a_splice_copies_by_reading_where_the_kernel_cannot_copy(tmp_path, monke
     assert _same(index, _scan(f))
 
 
+def test_a_splice_copies_the_kept_records_between_new_blocks_in_one_call(tmp_path, monkeypatch):
+    """The entities kept between two changes are one range of the old file: one copy each."""
+    f = tmp_path / "t.csv"
+    f.write_bytes(b"area,x\n" + b"".join(f"e{i:03d},{i}\n".encode() for i in range(500)))
+    csvrecords.TableIndex.of(f)
+    calls = []
+    real = os.copy_file_range
+
+    def counted(src, dst, count, offset_src=None, *args):
+        calls.append((offset_src, count))
+        return real(src, dst, count, offset_src, *args)
+
+    monkeypatch.setattr(os, "copy_file_range", counted)
+    csvrecords.splice_blocks(f, b"area,x", {"e250": [b"e250,new"]}, {"e100"})
+    lines = f.read_bytes().split(b"\n")
+    assert b"e250,new" in lines and b"e100,100" not in lines and lines[-2] == b"e499,499"
+    assert len(calls) == 3  # e000-e099, e101-e249, e251-e499
+
+
 def test_a_splice_frees_the_old_table_later_and_leaves_no_names_behind(tmp_path):
     """The replaced table keeps a second name until a thread removes it; names left by a
     killed build go with the next splice; readers that opened the old table still read it."""

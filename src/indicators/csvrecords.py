@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from indicators.exceptions import IndicatorsError
+from indicators.kept import sha256_file
 
 __all__ = [
     "SpliceError",
@@ -300,7 +301,7 @@ def splice_blocks(
         tmp = path.with_name(f".{path.name}.splice-{os.getpid()}")
         try:
             with open(tmp, "wb", buffering=0) as dst:
-                for part in parts:
+                for part in _coalesced(parts):
                     if isinstance(part, tuple):
                         _copy_range(fd, dst.fileno(), *part)
                     else:
@@ -401,6 +402,21 @@ def _splice_plan(path, old, header, blocks, replace, view, start) -> tuple[Table
     return index, parts
 
 
+def _coalesced(parts: list) -> list:
+    """``parts`` with adjacent ranges of the old file joined: the kept entities between
+    two new blocks are one copy, not one system call each (22,000 calls, about 0.1 s,
+    for the 13 tables at 3,000 areas)."""
+    out: list = []
+    for part in parts:
+        if isinstance(part, tuple) and out and isinstance(out[-1], tuple):
+            offset, count = out[-1]
+            if offset + count == part[0]:
+                out[-1] = (offset, count + part[1])
+                continue
+        out.append(part)
+    return out
+
+
 def _write_all(fd: int, data) -> None:
     view = memoryview(data)
     while len(view):
@@ -452,7 +468,7 @@ def content_digest(path: Path, *, scan: bool = False, index: TableIndex | None =
         index = TableIndex.of(path)[0] if scan else TableIndex.load(path)
     if index is not None:
         return "index:" + index.digest()
-    return _sha256_file(path)
+    return sha256_file(path)
 
 
 def same_content(path: Path, recorded: str) -> bool:
@@ -466,14 +482,9 @@ def same_content(path: Path, recorded: str) -> bool:
         if recorded.startswith("index:"):
             index = TableIndex.load(path) or TableIndex.of(path, keep=False)[0]
             return content_digest(path, index=index) == recorded
-        return _sha256_file(path) == recorded
+        return sha256_file(path) == recorded
     except (OSError, SpliceError):
         return False
-
-
-def _sha256_file(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 @dataclass

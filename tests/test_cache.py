@@ -697,3 +697,22 @@ def test_inputs_resolve_paths_as_path_resolve_does(tmp_path):
         Path("/"),
     ]:
         assert inp._resolve(p) == p.resolve(), p
+
+
+@pytest.mark.parametrize("size", [0, 1, 7, 8, 9, 64 + 3])
+def test_file_digests_are_sha256sum_at_every_chunk_boundary(tmp_path, monkeypatch, size):
+    """Files are hashed in chunks (issue 7): the digest is the SHA-256 of the whole file,
+    as ``sha256sum`` prints it, whatever the chunk size and file length."""
+    import hashlib
+
+    from indicators import kept
+
+    monkeypatch.setattr(kept, "_CHUNK", 8)
+    f = tmp_path / "f.bin"
+    data = bytes(range(256))[:size] if size < 256 else b""
+    f.write_bytes(data)
+    assert kept.sha256_file(f) == hashlib.sha256(data).hexdigest()
+    if size == 0:
+        assert kept.sha256_file(f) == (
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        )

@@ -70,6 +70,7 @@ from indicators.csvrecords import (
     split_records,
 )
 from indicators.exceptions import IndicatorsError
+from indicators.kept import sha256_file
 
 MANIFEST_VERSION = 1
 TABLES = ("values", "summary", "areas")
@@ -103,11 +104,6 @@ class CacheError(IndicatorsError):
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def digest(obj) -> str:

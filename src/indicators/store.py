@@ -21,14 +21,9 @@ from indicators import __version__
 from indicators.compute import Results
 from indicators.config import project_root
 from indicators.csvrecords import forget_index
-from indicators.kept import file_version
+from indicators.kept import file_version, sha256_file
 
 TABLES = ("values", "summary", "areas")
-
-
-def sha256_file(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 #: Digests of input files already read by this process, by path and stat (issue 7: the

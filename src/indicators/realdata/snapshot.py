@@ -48,6 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from indicators import __version__
 from indicators.config import _format_validation_error, read_yaml
 from indicators.exceptions import IndicatorsError, InputError
+from indicators.kept import sha256_file
 
 SIDECAR_SUFFIX = ".meta.yml"
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -102,11 +103,6 @@ def sha256_bytes(data: bytes) -> str:
     'e3b0c44298fc'
     """
     return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def sidecar_path(path: Path) -> Path:

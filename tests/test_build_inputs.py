@@ -146,3 +146,21 @@ def test_catalogue_overrides_of_the_data_set_reach_the_area_report(built):
     html = (paths.output_dir / "areas" / "gemeente-vaals" / "index.html").read_text("utf-8")
     text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
     assert "Rookt is een modelschatting" in text and "steekproefinterval" in text
+
+
+def test_the_command_freezes_the_collector_only_in_its_own_process(monkeypatch):
+    """``gc.freeze`` (issue 7) is for the ``indicators`` process: a test or notebook that
+    calls the CLI in-process keeps its garbage collector as it was."""
+    import gc
+
+    from indicators import cli
+
+    before = gc.get_freeze_count()
+    cli._freeze_gc()
+    assert gc.get_freeze_count() == before
+    seen = {}
+    monkeypatch.setattr(cli, "_OWN_PROCESS", False)
+    monkeypatch.setattr(cli, "app", lambda: seen.setdefault("own process", cli._OWN_PROCESS))
+    monkeypatch.setattr(cli, "_exit_now", lambda code: seen.setdefault("exit", code))
+    cli.run()
+    assert seen == {"own process": True, "exit": 0}

@@ -6,6 +6,7 @@ and template, so the tests are about scheduling, isolation and failures.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 
@@ -172,6 +173,8 @@ def test_workers_started_before_their_tasks_run_them(tiny):
     pool = WorkerPool(1)  # returns at once: the start-up goes on in the background
     worker_pid = pool.executor.submit(os.getpid).result()
     assert worker_pid != os.getpid()
+    # the worker left its libraries out of garbage collection once it was warm
+    assert pool.executor.submit(gc.get_freeze_count).result() > 10_000
     by = _check(paths, run_reports(tasks, paths=paths, engine="builtin", pool=pool))
     pids = {json.loads(by[k].audit.read_text())["pid"] for k in ("een", "twee")}
     assert pids == {worker_pid}  # one report at a time on the one pre-started worker

@@ -179,6 +179,7 @@ def build(
         )
         load_model_cache(paths.build_dir / "cache" / MODEL_CACHE)  # validated params
         todo = select(load_areas(paths.params_dir), areas, all_)
+        _freeze_gc()
         with_province = province if province is not None else (all_ or not areas)
         total = len(todo) + 2 * int(with_province)  # the province and the survey report
         with Progress(
@@ -325,6 +326,26 @@ def demo_data(
         out.print(str(p))
 
 
+#: True in the ``indicators`` process (:func:`run`); False for in-process callers.
+_OWN_PROCESS = False
+
+
+def _freeze_gc() -> None:
+    """Leave what is loaded so far (modules, validated params) out of garbage collection.
+
+    The cyclic garbage collector's full collections walk every tracked object:
+    the toolkit's libraries and 3,000 params areas made six of them cost 0.35 s
+    of a one-area rebuild at 3,000 areas (issue 7). ``gc.freeze`` moves the
+    objects alive now to a generation that is never collected; what the build
+    makes later is collected as usual. Only in the command's own process: a
+    test or notebook that calls the CLI in-process keeps its collector as it is.
+    """
+    if _OWN_PROCESS:
+        import gc
+
+        gc.freeze()
+
+
 def run() -> None:
     """The ``indicators`` command: the CLI, then an exit without the interpreter's teardown.
 
@@ -336,6 +357,8 @@ def run() -> None:
     uncaught exception takes the usual way out. In-process use (tests,
     notebooks) calls ``app``, which does not end the process.
     """
+    global _OWN_PROCESS
+    _OWN_PROCESS = True
     try:
         app()
         code = 0

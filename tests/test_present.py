@@ -165,3 +165,17 @@ def test_province_and_survey_notebooks_declare_the_parameters_the_build_passes(r
     spec = {"province": province_spec, "survey": survey_spec}[which]()
     declared = set(pm.inspect_notebook(str(root / spec.notebook)))
     assert {*spec.parameters, *spec.path_params, "results_dir", "fragments_dir"} <= declared
+
+
+def test_negative_numbers_have_one_minus_sign_in_every_output():
+    """Negative numbers use the minus sign (U+2212). With ASCII hyphens, Typst made a
+    minus of a hyphen only after a space, so one PDF cell read ``−0,05 (-0,08 tot −0,02)``;
+    HTML and downloads showed hyphens."""
+    from indicators.present.formatting import MINUS, fmt_eur_mln, fmt_number
+    from indicators.present.trendbreak import _ci
+
+    assert MINUS == "\u2212"
+    assert _ci(-0.05, -0.08, -0.02, 2) == "\u22120,05 (\u22120,08 tot \u22120,02)"
+    assert _ci(-0.012, -0.033, 0.009, 3, sign=True) == "\u22120,012 (\u22120,033 tot +0,009)"
+    assert fmt_number(-1234.5) == "\u22121.234,5" and fmt_eur_mln(-0.67) == "€ \u22120,67 mln"
+    assert "-" not in fmt_number(-0.0001, 1)  # a negative zero keeps its sign, as a minus

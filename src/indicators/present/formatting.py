@@ -1,7 +1,7 @@
 """Dutch number, date and money formatting for reports.
 
 Written by hand rather than with Babel: the reports need only three patterns
-(1.234,5; 24 november 2026; € 0,83 mln), Babel's locale data would be a 30 MB
+(1.234,5 and −1,5 with the minus sign; 24 november 2026; € 0,83 mln), Babel's locale data would be a 30 MB
 dependency for that, and the output must not depend on the machine's locale.
 """
 
@@ -16,6 +16,10 @@ MONTHS_NL = [
 ]  # fmt: skip
 
 MISSING = "."  # CBS convention: missing or secret
+#: The minus sign (U+2212) of negative numbers. Typst turns a hyphen before a digit
+#: into one only after a space, so ASCII hyphens came out mixed in one PDF cell
+#: (``−0,05 (-0,08 tot −0,02)``); matplotlib draws its tick labels with it too.
+MINUS = "\u2212"
 
 
 def fmt_number(x: float | None, decimals: int = 1, *, sign: bool = False) -> str:
@@ -26,7 +30,9 @@ def fmt_number(x: float | None, decimals: int = 1, *, sign: bool = False) -> str
     >>> fmt_number(1234.5)
     '1.234,5'
     >>> fmt_number(-0.04, 1)
-    '-0,0'
+    '−0,0'
+    >>> fmt_number(-1234.56, 1, sign=True)
+    '−1.234,6'
     >>> fmt_number(2.5, 1, sign=True)
     '+2,5'
     >>> fmt_number(float("nan"))
@@ -36,7 +42,7 @@ def fmt_number(x: float | None, decimals: int = 1, *, sign: bool = False) -> str
         return MISSING
     s = f"{abs(x):,.{decimals}f}".replace(",", "\0").replace(".", ",").replace("\0", ".")
     if x < 0 or (x == 0 and math.copysign(1, x) < 0):
-        return "-" + s
+        return MINUS + s
     return ("+" + s) if sign else s
 
 
@@ -55,7 +61,7 @@ def fmt_eur_mln(x: float, decimals: int = 2) -> str:
     >>> fmt_eur_mln(0.83)
     '€ 0,83 mln'
     >>> fmt_eur_mln(-0.67)
-    '€ -0,67 mln'
+    '€ −0,67 mln'
     """
     return f"€ {fmt_number(x, decimals)} mln"
 

@@ -544,8 +544,9 @@ def province_trendbreak_md(
         "Over een databreuk (een andere definitie of gebiedsindeling) heen schatten we nooit.\n"
     )
 
-    # Verdict table.
-    rows, reasons = [], []
+    # Two tables with the same rows: the gap, then the trend break and the verdict. As
+    # one table of seven columns the PDF's columns were too narrow for the names.
+    gaps, verdicts, reasons = [], [], []
     for s in specs:
         d = int(s.get("decimals", 1))
         g = _rows(tb.gaps, region, s["id"]).sort_values("period")
@@ -553,14 +554,20 @@ def province_trendbreak_md(
         at_start = g[g["period"] == start]
         last = g.iloc[-1] if len(g) else None
         sc = _its_term(tb, region, s["id"], "slope_change")
-        rows.append(
+        gaps.append(
             {
                 "Domein": escape_md(_label(s)),
                 "Eenheid": escape_md(s.get("unit_short", "")),
                 f"Achterstand {start}": _num(at_start["gap"].iloc[0], d) if len(at_start) else ".",
                 "Laatste achterstand (95%-BI)": "."
                 if last is None
-                else f"{_ci(last['gap'], last['lower'], last['upper'], d)} in {int(last['period'])}",
+                else _ci(last["gap"], last["lower"], last["upper"], d),
+                "Laatste jaar": "." if last is None else str(int(last["period"])),
+            }
+        )
+        verdicts.append(
+            {
+                "Domein": escape_md(_label(s)),
                 "Hellingverandering per jaar (95%-BI)": "."
                 if sc is None
                 else _ci(sc["estimate"], sc["lower"], sc["upper"], d + 1, sign=True),
@@ -584,10 +591,18 @@ def province_trendbreak_md(
     parts.append("### Oordeel per indicator\n")
     parts.append(
         pipe_table(
-            pd.DataFrame(rows),
-            align="llrrrll",
+            pd.DataFrame(gaps),
+            align="llrrr",
             caption=f"Achterstand van {rname} ten opzichte van de rest van Nederland "
-            f"(positief = achterstand) en het oordeel over het doel voor {target}",
+            "(positief = achterstand)",
+        )
+        + "\n"
+    )
+    parts.append(
+        pipe_table(
+            pd.DataFrame(verdicts),
+            align="lrll",
+            caption=f"Trendbreuk sinds {start} en het oordeel over het doel voor {target}",
         )
         + "\n"
     )

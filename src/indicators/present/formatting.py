@@ -1,8 +1,9 @@
 """Dutch number, date and money formatting for reports.
 
 Written by hand rather than with Babel: the reports need only three patterns
-(1.234,5 and −1,5 with the minus sign; 24 november 2026; € 0,83 mln), Babel's locale data would be a 30 MB
-dependency for that, and the output must not depend on the machine's locale.
+(1.234,5 and −1,5 with the minus sign; 24 november 2026; € 0,83 mln),
+Babel's locale data would be a 30 MB dependency for that, and the output
+must not depend on the machine's locale.
 """
 
 from __future__ import annotations

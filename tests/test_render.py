@@ -392,6 +392,8 @@ def test_typst_number_columns_leave_the_name_column_room():
     and long headers. The number columns share at most 38 em (their headers hyphenate),
     so the area names keep the rest of the line; before, the symbol made them text
     columns and every column got an equal share, names wrapping over four lines."""
+    from indicators.present.svg import text_width
+
     head = ["Gebied", "Geregistreerde misdrijven", "Ervaren gezondheid (zeer) goed",
             "Voortijdig schoolverlaters", "Personen met bijstand",
             "Sociale huurwoningen (corporatiebezit)", "Ernstig eenzaam"]  # fmt: skip
@@ -404,15 +406,89 @@ def test_typst_number_columns_leave_the_name_column_room():
     assert cols[0] == "1fr"
     widths = [float(c.removesuffix("em")) for c in cols[1:]]
     assert sum(widths) == pytest.approx(38, abs=0.35)
-    # a number column still holds its longest value ("114,8 ▼": 7 characters)
-    assert widths[0] >= 7 * 0.62 + 1.8 - 0.05
-    # a narrow table keeps the widths its header words ask for (unchanged behaviour)
+    # a number column still holds its longest value, in DejaVu Sans with the inset
+    assert widths[0] >= text_width("114,8 \u25bc", 1) + 1.75 - 0.05
+    # a narrow table keeps the widths its (bold) header words ask for
     small = "| Gebied | Waarde |\n|:--|--:|\n| Vaals | 12,5 \u25bc |\n"
-    assert _typst_columns(small) == ["1fr", f"{max(6 * 0.62, 6 * 0.7) + 1.8:.1f}em"]
+    want = max(text_width("12,5 \u25bc", 1), text_width("Waarde", 1, bold=True)) + 1.75 + 0.3
+    assert _typst_columns(small) == ["1fr", f"{want:.1f}em"]
+    # a bold cell (a total row) is measured in bold, in number and text columns
+    for amount in ("0,06", "€ 0,06 mln"):
+        total = (
+            f"| Onderdeel | Som |\n|:--|--:|\n| a | {amount} |\n"
+            f"| **Totaal** | **{amount}** |\n| b | {amount} |\n"
+        )
+        bold = text_width(amount, 1, bold=True) + 1.75 + 0.3
+        unit = "em" if amount == "0,06" else "fr"  # "mln": a text column
+        assert _typst_columns(total)[1] == f"{bold:.1f}{unit}"
     # values that alone do not fit fall back to automatic columns
     wide = "| a | " + " | ".join(f"k{i}" for i in range(9)) + " |\n|--" + "|--" * 9 + "|\n"
     wide += "| x | " + " | ".join("1.234.567,8" for _ in range(9)) + " |\n"
     assert set(_typst_columns(wide)) == {"auto"}
+
+
+def test_typst_text_columns_share_the_room_by_their_text():
+    """Several text columns: a column whose longest cell fits an equal share gets that
+    width (typst's automatic columns), the others their longest word plus room in
+    proportion to what their longest cell needs beyond it (CSS automatic table layout).
+    Before, every text column got an equal share: a long definition was set as narrow as
+    "Wilson" and "procentpunt" hyphenated beside a name with room to spare."""
+    from indicators.present.svg import text_width
+
+    def em(text: str, bold: bool = False) -> float:
+        return text_width(text, 1, bold)
+
+    definition = "Aantal door de politie geregistreerde misdrijven met pleegplaats " * 3
+    md = (
+        "| Indicator | Eenheid | Definitie | Interval |\n|---|---|---|---|\n"
+        f"| Geregistreerde misdrijven | per 1.000 inwoners | {definition} | Wilson |\n"
+        f"| Rookt | % van de inwoners van 18 jaar en ouder | {definition} | Byar |\n"
+    )
+    cols = _typst_columns(md)
+    assert all(c.endswith("fr") for c in cols)
+    shares = [float(c.removesuffix("fr")) for c in cols]
+    inset, slack = 1.75, 0.3
+    assert sum(shares) == pytest.approx(58, abs=0.2)  # the room the table has
+    # "Interval" (bold header) is its longest cell and fits a quarter of 58 em; then
+    # "Geregistreerde misdrijven" fits a third of what is left
+    assert shares[3] == pytest.approx(em("Interval", bold=True) + inset + slack, abs=0.06)
+    assert shares[0] == pytest.approx(em("Geregistreerde misdrijven") + inset + slack, abs=0.06)
+    # the other two get their longest word (at most 7 em) and a share of the rest in
+    # proportion to what their longest cell needs beyond it: the definition most
+    assert shares[1] >= em("inwoners") + inset + slack - 0.06
+    assert shares[2] > 2.5 * shares[1]
+    longest_eenheid = em("% van de inwoners van 18 jaar en ouder") + inset + slack
+    left = 58 - shares[3] - shares[0]
+    least = [em("inwoners") + inset + slack, 7 + inset + slack]
+    most = [longest_eenheid, em(definition.strip()) + inset + slack]
+    part = (left - sum(least)) / (sum(most) - sum(least))
+    assert shares[1] == pytest.approx(least[0] + (most[0] - least[0]) * part, abs=0.06)
+
+    # all cells fit on one line: the columns are as wide as their cells (plus an equal
+    # part of what is left, as fr shares); a number column keeps its own width
+    fits = "| Domein | Eenheid | Waarde |\n|---|---|--:|\n| Jeugdhulp | procentpunt | 5,2 |\n"
+    domein, eenheid, waarde = _typst_columns(fits)
+    assert float(domein.removesuffix("fr")) == pytest.approx(
+        em("Jeugdhulp") + inset + slack, abs=0.06
+    )
+    assert float(eenheid.removesuffix("fr")) == pytest.approx(
+        em("procentpunt") + inset + slack, abs=0.06
+    )
+    assert waarde.endswith("em")
+    # one text column keeps the whole rest
+    assert _typst_columns("| Gebied | Toelichting |\n|---|---|\n| Vaals | 1,5 |\n")[0] == "1fr"
+
+
+def test_typst_filter_carries_the_fonts_widths():
+    """The filter's advance widths are DejaVu Sans's, as matplotlib ships it (the PDF's
+    font): the table ``python -m indicators.render.fontwidths`` writes, unchanged."""
+    from indicators.render import fontwidths
+    from indicators.render.builtin import LUA_FILTER
+
+    lua = LUA_FILTER.read_text()
+    start, end = lua.index(fontwidths.BEGIN), lua.index(fontwidths.END)
+    assert lua[start : end + len(fontwidths.END) + 1] == fontwidths.lua_table()
+    assert fontwidths.advances(bold=False)[ord("0")] == 636  # DejaVu Sans's figures
 
 
 def test_typst_markup_of_a_document_is_written_at_once():

@@ -15,9 +15,10 @@ Used by indicators.render.builtin for both pandoc runs (FORMAT "html5" and
     `## Title` heading or a title="..." attribute -> a styled box.
   * Columns whose body cells are all numbers (1.234 / 12,3% / -4,5 / 80,4 ▼) and that
     have no explicit alignment are right-aligned. Column widths are automatic
-    (the dashes of pipe tables are ignored); in Typst, text columns share the
-    free width and number columns fit their content, within a budget that
-    leaves the text columns room.
+    (the dashes of pipe tables are ignored); in Typst, number columns fit their
+    content, within a budget that leaves the text columns room, and text
+    columns share the free width by their text (DejaVu Sans widths), as a
+    browser lays out the HTML's table.
   * Images must be local files that exist (paths relative to the main
     document); anything else is an error, so a report never fetches from
     the network and never silently drops a figure.
@@ -252,6 +253,15 @@ local function Figure(fig)
   return pandoc.RawBlock("typst", code)
 end
 
+-- Texts set in bold in the document (Typst only). A table cell whose whole text is
+-- one of them (a total row) is measured in bold; a cell that only reads like one is
+-- measured a little wider, which is harmless. Collected in a pass of its own: reading
+-- each cell's inlines in the Table function cost about 50 µs per cell.
+local BOLD_TEXTS = {}
+local function Strong(el)
+  BOLD_TEXTS[stringify(el)] = true
+end
+
 local ALIGN = { AlignLeft = "left", AlignRight = "right", AlignCenter = "center", AlignDefault = "left" }
 
 -- A table's rows, read from pandoc once: each access to tbl.bodies, row.cells or
@@ -265,9 +275,12 @@ local function table_rows(tbl)
       local cells = {}
       for _, cell in ipairs(row.cells) do
         local contents = cell.contents
+        local text = stringify(contents)
         table.insert(cells, {
           contents = contents,
-          text = stringify(contents),
+          text = text,
+          -- all bold (a total row): typst sets it wider
+          bold = BOLD_TEXTS[text] or false,
           -- spans only matter for Typst's own table markup (and cost time to read)
           plain = not is_typst or (cell.row_span == 1 and cell.col_span == 1),
         })
@@ -299,64 +312,169 @@ local function simple_grid(rows, ncol)
   return ok_rows(rows.head) and ok_rows(rows.body)
 end
 
-local function ulen(s)
-  return utf8.len(s) or #s
-end
+-- BEGIN DejaVu Sans advance widths (python -m indicators.render.fontwidths)
+local REGULAR_ADVANCE = {
+  [32]=318, [33]=401, [34]=460, [35]=838, [36]=636, [37]=950, [38]=780, [39]=275, [40]=390, [41]=390,
+  [42]=500, [43]=838, [44]=318, [45]=361, [46]=318, [47]=337, [48]=636, [49]=636, [50]=636, [51]=636,
+  [52]=636, [53]=636, [54]=636, [55]=636, [56]=636, [57]=636, [58]=337, [59]=337, [60]=838, [61]=838,
+  [62]=838, [63]=531, [64]=1000, [65]=684, [66]=686, [67]=698, [68]=770, [69]=632, [70]=575, [71]=775,
+  [72]=752, [73]=295, [74]=295, [75]=656, [76]=557, [77]=863, [78]=748, [79]=787, [80]=603, [81]=787,
+  [82]=695, [83]=635, [84]=611, [85]=732, [86]=684, [87]=989, [88]=685, [89]=611, [90]=685, [91]=390,
+  [92]=337, [93]=390, [94]=838, [95]=500, [96]=500, [97]=613, [98]=635, [99]=550, [100]=635, [101]=615,
+  [102]=352, [103]=635, [104]=634, [105]=278, [106]=278, [107]=579, [108]=278, [109]=974, [110]=634, [111]=612,
+  [112]=635, [113]=635, [114]=411, [115]=521, [116]=392, [117]=634, [118]=592, [119]=818, [120]=592, [121]=592,
+  [122]=525, [123]=636, [124]=337, [125]=636, [126]=838, [160]=318, [161]=401, [162]=636, [163]=636, [164]=636,
+  [165]=636, [166]=337, [167]=500, [168]=500, [169]=1000, [170]=471, [171]=612, [172]=838, [173]=361, [174]=1000,
+  [175]=500, [176]=500, [177]=838, [178]=401, [179]=401, [180]=500, [181]=636, [182]=636, [183]=318, [184]=500,
+  [185]=401, [186]=471, [187]=612, [188]=969, [189]=969, [190]=969, [191]=531, [192]=684, [193]=684, [194]=684,
+  [195]=684, [196]=684, [197]=684, [198]=974, [199]=698, [200]=632, [201]=632, [202]=632, [203]=632, [204]=295,
+  [205]=295, [206]=295, [207]=295, [208]=775, [209]=748, [210]=787, [211]=787, [212]=787, [213]=787, [214]=787,
+  [215]=838, [216]=787, [217]=732, [218]=732, [219]=732, [220]=732, [221]=611, [222]=605, [223]=630, [224]=613,
+  [225]=613, [226]=613, [227]=613, [228]=613, [229]=613, [230]=982, [231]=550, [232]=615, [233]=615, [234]=615,
+  [235]=615, [236]=278, [237]=278, [238]=278, [239]=278, [240]=612, [241]=634, [242]=612, [243]=612, [244]=612,
+  [245]=612, [246]=612, [247]=838, [248]=612, [249]=634, [250]=634, [251]=634, [252]=634, [253]=592, [254]=635,
+  [255]=592, [8364]=636, [8211]=500, [8212]=1000, [8216]=318, [8217]=318, [8220]=518, [8221]=518, [8230]=1000, [8722]=838,
+  [8593]=838, [8595]=838, [9650]=769, [9660]=769, [9679]=873, [9675]=873, [8804]=838, [8805]=838,
+}
+local BOLD_ADVANCE = {
+  [32]=348, [33]=456, [34]=521, [35]=838, [36]=696, [37]=1002, [38]=872, [39]=306, [40]=457, [41]=457,
+  [42]=523, [43]=838, [44]=380, [45]=415, [46]=380, [47]=365, [48]=696, [49]=696, [50]=696, [51]=696,
+  [52]=696, [53]=696, [54]=696, [55]=696, [56]=696, [57]=696, [58]=400, [59]=400, [60]=838, [61]=838,
+  [62]=838, [63]=580, [64]=1000, [65]=774, [66]=762, [67]=734, [68]=830, [69]=683, [70]=683, [71]=821,
+  [72]=837, [73]=372, [74]=372, [75]=775, [76]=637, [77]=995, [78]=837, [79]=850, [80]=733, [81]=850,
+  [82]=770, [83]=720, [84]=682, [85]=812, [86]=774, [87]=1103, [88]=771, [89]=724, [90]=725, [91]=457,
+  [92]=365, [93]=457, [94]=838, [95]=500, [96]=500, [97]=675, [98]=716, [99]=593, [100]=716, [101]=678,
+  [102]=435, [103]=716, [104]=712, [105]=343, [106]=343, [107]=665, [108]=343, [109]=1042, [110]=712, [111]=687,
+  [112]=716, [113]=716, [114]=493, [115]=595, [116]=478, [117]=712, [118]=652, [119]=924, [120]=645, [121]=652,
+  [122]=582, [123]=712, [124]=365, [125]=712, [126]=838, [160]=348, [161]=456, [162]=696, [163]=696, [164]=636,
+  [165]=696, [166]=365, [167]=500, [168]=500, [169]=1000, [170]=564, [171]=646, [172]=838, [173]=415, [174]=1000,
+  [175]=500, [176]=500, [177]=838, [178]=438, [179]=438, [180]=500, [181]=736, [182]=636, [183]=380, [184]=500,
+  [185]=438, [186]=564, [187]=646, [188]=1035, [189]=1035, [190]=1035, [191]=580, [192]=774, [193]=774, [194]=774,
+  [195]=774, [196]=774, [197]=774, [198]=1085, [199]=734, [200]=683, [201]=683, [202]=683, [203]=683, [204]=372,
+  [205]=372, [206]=372, [207]=372, [208]=838, [209]=837, [210]=850, [211]=850, [212]=850, [213]=850, [214]=850,
+  [215]=838, [216]=850, [217]=812, [218]=812, [219]=812, [220]=812, [221]=724, [222]=738, [223]=719, [224]=675,
+  [225]=675, [226]=675, [227]=675, [228]=675, [229]=675, [230]=1048, [231]=593, [232]=678, [233]=678, [234]=678,
+  [235]=678, [236]=343, [237]=343, [238]=343, [239]=343, [240]=687, [241]=712, [242]=687, [243]=687, [244]=687,
+  [245]=687, [246]=687, [247]=838, [248]=687, [249]=712, [250]=712, [251]=712, [252]=712, [253]=652, [254]=716,
+  [255]=652, [8364]=696, [8211]=500, [8212]=1000, [8216]=380, [8217]=380, [8220]=657, [8221]=657, [8230]=1000, [8722]=838,
+  [8593]=838, [8595]=838, [9650]=769, [9660]=769, [9679]=873, [9675]=873, [8804]=838, [8805]=838,
+}
+-- END DejaVu Sans advance widths
 
--- Width of a number column in em: what its longest value needs, and what the
--- longest word of its header needs (a long header wraps instead of widening the
--- column); both with the cell inset.
-local function number_column_widths(rows, c)
-  local chars, word = 0, 0
-  for _, row in ipairs(rows.body) do
-    chars = math.max(chars, ulen(row[c].text))
-  end
-  for _, row in ipairs(rows.head) do
-    for w in row[c].text:gmatch("%S+") do
-      word = math.max(word, ulen(w))
+-- Width of text, and of its longest word (between spaces), in em of DejaVu Sans, the
+-- PDF's font (no kerning; a character without an entry counts as 0.6 em).
+local function text_em(text, advance)
+  local width, word, longest = 0, 0, 0
+  for _, code in utf8.codes(text) do
+    local a = advance[code] or 600
+    width = width + a
+    if code == 32 then
+      word = 0
+    else
+      word = word + a
+      if word > longest then longest = word end
     end
   end
-  local values = chars * 0.62 + 1.8
-  return values, math.max(values, word * 0.7 + 1.8)
+  return width / 1000, longest / 1000
 end
 
--- Em the number columns of a table with a text column may take together; the text
--- width is about 47 em, so a text column keeps at least about 9 em.
+-- Typst tables are 465 pt wide (A4, 2.3 cm margins): 58 em of their 8 pt text; each
+-- cell has 7 pt inset on either side.
+local TEXT_EM, CELL_INSET = 58, 1.75
+-- Room for what the widths leave out (kerning aside, typst's own rounding): a word
+-- sized to fit its column exactly must not hyphenate.
+local SLACK = 0.3
+
+-- Width of a number column in em: what its longest value needs, and what the
+-- longest word of its (bold) header needs (a long header wraps instead of widening
+-- the column); both with the cell inset.
+local function number_column_widths(rows, c)
+  local values, word = 0, 0
+  for _, row in ipairs(rows.body) do
+    local cell = row[c]
+    values = math.max(values, text_em(cell.text, cell.bold and BOLD_ADVANCE or REGULAR_ADVANCE))
+  end
+  for _, row in ipairs(rows.head) do
+    word = math.max(word, select(2, text_em(row[c].text, BOLD_ADVANCE)))
+  end
+  values = values + CELL_INSET + SLACK
+  return values, math.max(values, word + CELL_INSET + SLACK)
+end
+
+-- Em the number columns of a table with a text column may take together; of the
+-- TEXT_EM (58) the text columns keep at least 20.
 local NUMBER_BUDGET = 38
 
+-- A word longer than this (a Dutch compound) hyphenates rather than widen its column.
+local WORD_CAP = 7
+
+-- What a text column needs: its longest word (at most WORD_CAP) and its longest cell
+-- on one line, in em with the inset; header cells are bold, and body cells in bold.
+local function text_column_extent(rows, c)
+  local least, most = 0, 0
+  for _, list in ipairs({ rows.head, rows.body }) do
+    for _, row in ipairs(list) do
+      local cell = row[c]
+      local bold = list == rows.head or cell.bold
+      local all, word = text_em(cell.text, bold and BOLD_ADVANCE or REGULAR_ADVANCE)
+      most, least = math.max(most, all), math.max(least, word)
+    end
+  end
+  return math.min(least, WORD_CAP) + CELL_INSET + SLACK, most + CELL_INSET + SLACK
+end
+
+-- Shares of the room the number columns leave, for two or more text columns. First,
+-- as typst sizes automatic columns, a column whose longest cell fits in an equal share
+-- of the room gets that cell's width (repeated with the room that is left). The other
+-- columns share the rest as browsers lay out an automatic table (CSS 2.1, section
+-- 17.5.2.2, "Automatic table layout"), so the PDF's columns are close to the HTML's:
+-- each gets its longest word, and what is left goes to them in proportion to how much
+-- more their longest cell would need. Equal shares set a long definition in a column
+-- as narrow as one holding "Wilson", and hyphenated "procentpunt" beside a name that
+-- had room to spare. Returns fr weights, so the table spans the text width whatever
+-- the estimate's error.
+local function text_column_shares(rows, text_cols, room)
+  local least, most, width, open = {}, {}, {}, {}
+  for _, c in ipairs(text_cols) do
+    least[c], most[c] = text_column_extent(rows, c)
+    most[c] = math.max(most[c], least[c])
+    open[c] = true
+  end
+  -- (A column that fits stays fitting as others settle: the result is the same in
+  -- any order; columns are visited in order so the sums are too.)
+  local n, settled = #text_cols, true
+  while settled do
+    settled = false
+    for _, c in ipairs(text_cols) do
+      if open[c] and most[c] <= room / n then
+        width[c], open[c], room, n, settled = most[c], nil, room - most[c], n - 1, true
+      end
+    end
+  end
+  local sum_least, sum_most = 0, 0
+  for _, c in ipairs(text_cols) do
+    if open[c] then sum_least, sum_most = sum_least + least[c], sum_most + most[c] end
+  end
+  -- (No open column when the cells fit: then the smallest always fits its share.)
+  local extra = math.max(room - sum_least, 0) / math.max(sum_most - sum_least, 1e-9)
+  for _, c in ipairs(text_cols) do
+    if open[c] then width[c] = least[c] + (most[c] - least[c]) * math.min(extra, 1) end
+  end
+  local shares = {}
+  for _, c in ipairs(text_cols) do
+    shares[c] = string.format("%.1ffr", width[c])
+  end
+  return shares
+end
+
 -- Typst: number columns are as wide as their numbers and header words, text columns
--- share the rest (1fr), so tables span the text width. When the header words do not
+-- share the rest (1fr, or in proportion to their text when there are several: see
+-- text_column_shares), so tables span the text width. When the header words do not
 -- fit the budget, number columns get what their values need plus a share of what is
 -- left, in proportion to what their header words ask for (the headers then
 -- hyphenate), so the text column (area names) is not squeezed; when the values alone
 -- do not fit, or there is no text column, all columns become auto.
 local function typst_table(tbl, rows, numeric, label)
-  local cols, aligns = {}, {}
-  local need, want = {}, {}
-  local sum_need, sum_want, any_text = 0, 0, false
-  for c, spec in ipairs(tbl.colspecs) do
-    aligns[c] = ALIGN[spec[1]] or "left"
-    if numeric[c] then
-      need[c], want[c] = number_column_widths(rows, c)
-      sum_need, sum_want = sum_need + need[c], sum_want + want[c]
-    else
-      any_text = true
-      cols[c] = "1fr"
-    end
-  end
-  if not any_text or sum_need > NUMBER_BUDGET then
-    for c = 1, #tbl.colspecs do cols[c] = "auto" end
-  else
-    -- Below the budget each column gets what it wants; above it, the room beyond
-    -- the values is shared in proportion to what each header word asks for.
-    local scale = 1
-    if sum_want > NUMBER_BUDGET then
-      scale = (NUMBER_BUDGET - sum_need) / (sum_want - sum_need)
-    end
-    for c in pairs(need) do
-      cols[c] = string.format("%.1fem", need[c] + (want[c] - need[c]) * scale)
-    end
-  end
   local contents = {}
   for _, list in ipairs({ rows.head, rows.body }) do
     for _, row in ipairs(list) do
@@ -364,6 +482,41 @@ local function typst_table(tbl, rows, numeric, label)
     end
   end
   local markup, next_cell = typst_blocks_many(contents), 0
+  local cols, aligns = {}, {}
+  local need, want = {}, {}
+  local sum_need, sum_want, text_cols = 0, 0, {}
+  for c, spec in ipairs(tbl.colspecs) do
+    aligns[c] = ALIGN[spec[1]] or "left"
+    if numeric[c] then
+      need[c], want[c] = number_column_widths(rows, c)
+      sum_need, sum_want = sum_need + need[c], sum_want + want[c]
+    else
+      table.insert(text_cols, c)
+      cols[c] = "1fr"
+    end
+  end
+  if #text_cols == 0 or sum_need > NUMBER_BUDGET then
+    for c = 1, #tbl.colspecs do cols[c] = "auto" end
+  else
+    -- Below the budget each column gets what it wants; above it, the room beyond
+    -- the values is shared in proportion to what each header word asks for.
+    local scale, numbers = 1, 0
+    if sum_want > NUMBER_BUDGET then
+      scale = (NUMBER_BUDGET - sum_need) / (sum_want - sum_need)
+    end
+    for c = 1, #tbl.colspecs do
+      if need[c] then
+        local width = need[c] + (want[c] - need[c]) * scale
+        cols[c] = string.format("%.1fem", width)
+        numbers = numbers + width
+      end
+    end
+    if #text_cols > 1 then
+      for c, share in pairs(text_column_shares(rows, text_cols, TEXT_EM - numbers)) do
+        cols[c] = share
+      end
+    end
+  end
   local function cells(row)
     local out = {}
     for _ in ipairs(row) do
@@ -513,7 +666,7 @@ end
 
 return {
   { Pandoc = number_pass },
-  { Image = Image, Cite = Cite },
+  { Image = Image, Cite = Cite, Strong = is_typst and Strong or nil },
   { Figure = Figure, Table = Table, Div = Div },
   { Pandoc = function(doc) if is_typst then return write_pending(doc) end end },
 }

@@ -115,6 +115,25 @@ def test_in_process_a_failed_report_does_not_stop_the_others(tiny):
     assert done == outcomes
 
 
+def test_a_failure_points_at_this_runs_records_only(tiny):
+    """A report that fails before its notebook runs (here: its template is gone) has no
+    failed notebook and no audit record of this run; the ones an earlier run left
+    (an older failure, an older success) are not reported as if they were this run's."""
+    import dataclasses
+
+    paths, tasks = tiny
+    spec = dataclasses.replace(tasks[0].spec, template="reports/weg.qmd")
+    for sub, name in (("failed", "een.ipynb"), ("audit", "een.json")):
+        (paths.build_dir / sub).mkdir(parents=True, exist_ok=True)
+        (paths.build_dir / sub / name).write_text("{}")
+    [outcome] = run_reports(
+        [dataclasses.replace(tasks[0], spec=spec)], paths=paths, engine="builtin", jobs=1
+    )
+    assert not outcome.ok and "weg.qmd" in outcome.error
+    assert outcome.notebook is None and outcome.audit is None
+    assert not (paths.build_dir / "failed" / "een.ipynb").exists()
+
+
 def test_local_worker_processes_run_each_report_in_its_own_work_dir(tiny):
     paths, tasks = tiny
     by = _check(paths, run_reports(tasks, paths=paths, engine="builtin", jobs=2))
@@ -255,6 +274,9 @@ def test_a_report_that_kills_its_worker_fails_alone_and_the_build_goes_on(tiny):
         return dataclasses.replace(tasks[0], spec=spec)
 
     keys = ["een", "dood", "twee", "drie", "vier", "vijf", "zes", "dood2", "zeven"]
+    # records of an earlier, successful run: this run's failure must not point at them
+    (paths.build_dir / "audit").mkdir(parents=True)
+    (paths.build_dir / "audit" / "dood.json").write_text('{"ok": true, "error": null}')
     done = []
     outcomes = run_reports(
         [task(k) for k in keys], paths=paths, engine="builtin", jobs=2, on_done=done.append
@@ -265,6 +287,17 @@ def test_a_report_that_kills_its_worker_fails_alone_and_the_build_goes_on(tiny):
         assert not by[key].ok
         assert "died while running this report alone" in by[key].error
         assert not (paths.output_dir / f"areas/{key}").exists()
+        # the audit record says so, and the failed notebook is the parameterised one
+        # its worker ran (not run), to run again by hand
+        record = json.loads(by[key].audit.read_text())
+        assert record["ok"] is False and "died while running" in record["error"]
+        assert record["parameters"]["area"] == key
+        assert by[key].notebook == paths.build_dir / "failed" / f"{key}.ipynb"
+        nb = nbformat.read(str(by[key].notebook), 4)
+        injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+        assert f'area = "{key}"' in injected[0].source
+        assert "died while running" in nb.metadata["indicators"]["not_run"]
+        assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
     for key in set(keys) - {"dood", "dood2"}:
         assert by[key].ok, (key, by[key].error)
         assert (paths.output_dir / f"areas/{key}/{key}.pdf").stat().st_size > 1000

@@ -224,11 +224,15 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-def _lost(task: ReportTask, paths, exc: BaseException, *, alone: bool = False):
+def _lost(task: ReportTask, paths, exc: BaseException, execution: str, *, alone: bool = False):
     """Outcome of a task whose worker failed outside the report (crash, lost worker).
 
     ``alone``: the task ran alone on its worker when the worker died, so it is the
-    cause (the worker was killed, e.g. for memory, or crashed)."""
+    cause (the worker was killed, e.g. for memory, or crashed). Its worker wrote no
+    failed notebook and no final audit record, so they are written here: the audit
+    record says the report failed and why (keeping what the worker recorded, if its
+    notebook had finished), and the failed notebook is the parameterised notebook the
+    worker ran, to run again by hand (``papermill`` or Jupyter) from the project."""
     from indicators.pipeline import AreaOutcome
 
     key = task.spec.key
@@ -240,13 +244,62 @@ def _lost(task: ReportTask, paths, exc: BaseException, *, alone: bool = False):
         if alone
         else "worker failed"
     )
+    error = f"{what}: {type(exc).__name__}: {exc}".strip()
+    try:
+        _record_lost(task, paths, execution, error, audit, failed if alone else None)
+    except Exception as record_exc:  # the outcome matters more than its records
+        error += f" (its audit record could not be written: {record_exc})"
     return AreaOutcome(
         key,
         False,
-        error=f"{what}: {type(exc).__name__}: {exc}".strip(),
+        error=error,
         notebook=failed if failed.exists() else None,
         audit=audit if audit.exists() else None,
     )
+
+
+def _record_lost(task: ReportTask, paths, execution: str, error: str, audit, failed) -> None:
+    """The audit record (and with ``failed``, the parameterised notebook) of a lost report."""
+    import json
+
+    import nbformat
+
+    from indicators.pipeline import report_parameters
+    from indicators.warm import cells_digest, prepare, write_audit
+
+    spec = task.spec
+    if audit.exists():  # the worker's notebook finished; render or publish did not
+        record = json.loads(audit.read_text(encoding="utf-8"))
+        record.update(ok=False, error=error)
+        tmp = audit.with_name(f".{audit.name}.tmp-{os.getpid()}")
+        tmp.write_text(json.dumps(record, indent=2, sort_keys=True, default=str), encoding="utf-8")
+        os.replace(tmp, audit)
+        if failed is None:
+            return
+    # The work dir the worker made for it, if it got that far (its fragments stay there).
+    works = sorted(
+        (Path(paths.build_dir) / "areas").glob(f"{spec.key}.*"), key=lambda p: p.stat().st_mtime
+    )
+    work = works[-1] if works else Path(paths.build_dir) / "areas" / f"{spec.key}.lost"
+    results_dir = task.results_dir or Path(paths.build_dir) / "slices" / spec.key
+    parameters = report_parameters(spec, paths, results_dir, work)
+    notebook = Path(paths.root) / spec.notebook
+    nb = prepare(notebook, parameters)
+    if failed is not None:
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        nb.metadata["indicators"] = {"execution": execution, "not_run": error}
+        nbformat.write(nb, str(failed))
+    if not audit.exists():
+        write_audit(
+            audit,
+            notebook=notebook,
+            parameters=parameters,
+            execution=execution,
+            cells=cells_digest(nb),
+            seconds=0.0,
+            error=error,
+            notebook_written=failed is not None and failed.exists(),
+        )
 
 
 def run_reports(
@@ -347,10 +400,10 @@ def _run_local(pool, tasks, paths, engine, execution, notebooks, done, ready) ->
                 o = send(ex, task).result()
             except BrokenProcessPool as exc:
                 suspects.popleft()
-                finish(_lost(task, paths, exc, alone=True))
+                finish(_lost(task, paths, exc, execution, alone=True))
                 raise
             except Exception as exc:
-                o = _lost(task, paths, exc)
+                o = _lost(task, paths, exc, execution)
             suspects.popleft()
             finish(o)
 
@@ -370,7 +423,7 @@ def _run_local(pool, tasks, paths, engine, execution, notebooks, done, ready) ->
                         broken = exc
                         continue
                     except Exception as exc:
-                        o = _lost(task, paths, exc)
+                        o = _lost(task, paths, exc, execution)
                     finish(o)
                 if broken is not None:
                     raise broken
@@ -452,7 +505,7 @@ def _run_dask(tasks, scheduler, paths, engine, execution, notebooks, jobs, done,
                 try:
                     o = fut.result()
                 except Exception as exc:  # lost worker, unpicklable error, ...
-                    o = _lost(task, paths, exc)
+                    o = _lost(task, paths, exc, execution)
                 done(o)
                 fill()
     finally:

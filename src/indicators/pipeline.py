@@ -451,6 +451,16 @@ def build_area(
     )
 
 
+def report_parameters(spec: ReportSpec, paths: Paths, results_dir: Path, work: Path) -> dict:
+    """The parameters papermill injects into a report's notebook run in ``work``."""
+    return {
+        **spec.parameters,
+        **{name: paths.notebook_value(name) for name in spec.path_params},
+        "results_dir": str(results_dir.resolve()),
+        "fragments_dir": str((work / "_fragments").resolve()),
+    }
+
+
 def build_report(
     spec: ReportSpec,
     paths: Paths,
@@ -475,6 +485,11 @@ def build_report(
     work = Path(tempfile.mkdtemp(prefix=f"{slug}.", dir=work_root))
     nb_out = work / f"{slug}.ipynb"
     audit = paths.build_dir / "audit" / f"{slug}.json"
+    failed = paths.build_dir / "failed" / f"{slug}.ipynb"
+    # Records of an earlier run of this report: what this run leaves is all about it
+    # (a failure must not point at an older failed notebook or an older "ok").
+    for old in (audit, failed):
+        old.unlink(missing_ok=True)
     try:
         shutil.copyfile(paths.root / spec.template, work / "index.qmd")
         meta = json.loads((results_dir / "meta.json").read_text(encoding="utf-8"))
@@ -489,12 +504,7 @@ def build_report(
         execute(
             paths.root / spec.notebook,
             nb_out,
-            {
-                **spec.parameters,
-                **{name: paths.notebook_value(name) for name in spec.path_params},
-                "results_dir": str(results_dir.resolve()),
-                "fragments_dir": str((work / "_fragments").resolve()),
-            },
+            report_parameters(spec, paths, results_dir, work),
             work,
             execution=execution,
             keep_notebook=keep_notebook,
@@ -517,7 +527,6 @@ def build_report(
             published=published,
         )
     except Exception as exc:  # one failed report must not stop the others
-        failed = paths.build_dir / "failed" / f"{slug}.ipynb"
         if nb_out.exists():
             failed.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(nb_out, failed)

@@ -134,6 +134,28 @@ def test_a_failure_points_at_this_runs_records_only(tiny):
     assert not (paths.build_dir / "failed" / "een.ipynb").exists()
 
 
+def test_a_lost_report_whose_notebook_finished_keeps_its_cell_times(tiny):
+    """A worker that dies after the notebook (in the render) leaves this run's audit
+    record: the build marks it failed with the reason and keeps the cell times; the
+    failed notebook is the parameterised one, not run."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from indicators.distributed import _lost
+
+    paths, tasks = tiny
+    audit = paths.build_dir / "audit" / "een.json"
+    audit.parent.mkdir(parents=True)
+    audit.write_text(json.dumps({"ok": True, "error": None, "cell_seconds": [0.1, 0.2]}))
+    outcome = _lost(tasks[0], paths, BrokenProcessPool("gestopt"), "warm", alone=True)
+    assert not outcome.ok and "died while running this report alone" in outcome.error
+    record = json.loads(outcome.audit.read_text())
+    assert record["ok"] is False and "gestopt" in record["error"]
+    assert record["cell_seconds"] == [0.1, 0.2]
+    nb = nbformat.read(str(outcome.notebook), 4)
+    assert any('area = "een"' in c.source for c in nb.cells)
+    assert "gestopt" in nb.metadata["indicators"]["not_run"]
+
+
 def test_local_worker_processes_run_each_report_in_its_own_work_dir(tiny):
     paths, tasks = tiny
     by = _check(paths, run_reports(tasks, paths=paths, engine="builtin", jobs=2))

@@ -265,15 +265,12 @@ def _record_lost(task: ReportTask, paths, execution: str, error: str, audit, fai
     import nbformat
 
     from indicators.pipeline import report_parameters
-    from indicators.warm import cells_digest, prepare, write_audit
+    from indicators.warm import cells_digest, prepare, write_audit, write_record
 
     spec = task.spec
     if audit.exists():  # the worker's notebook finished; render or publish did not
         record = json.loads(audit.read_text(encoding="utf-8"))
-        record.update(ok=False, error=error)
-        tmp = audit.with_name(f".{audit.name}.tmp-{os.getpid()}")
-        tmp.write_text(json.dumps(record, indent=2, sort_keys=True, default=str), encoding="utf-8")
-        os.replace(tmp, audit)
+        write_record(audit, {**record, "ok": False, "error": error})
         if failed is None:
             return
     # The work dir the worker made for it, if it got that far (its fragments stay there).

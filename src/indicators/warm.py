@@ -381,6 +381,11 @@ def write_audit(
         "python": sys.version.split()[0],
         "pid": os.getpid(),
     }
+    return write_record(path, record)
+
+
+def write_record(path: Path, record: dict) -> Path:
+    """Write an audit record (JSON, sorted keys) in place of ``path``'s, at once."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")

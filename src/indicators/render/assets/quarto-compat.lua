@@ -437,7 +437,6 @@ local function text_column_shares(rows, text_cols, room)
   local least, most, width, open = {}, {}, {}, {}
   for _, c in ipairs(text_cols) do
     least[c], most[c] = text_column_extent(rows, c)
-    most[c] = math.max(most[c], least[c])
     open[c] = true
   end
   -- (A column that fits stays fitting as others settle: the result is the same in
@@ -475,13 +474,6 @@ end
 -- hyphenate), so the text column (area names) is not squeezed; when the values alone
 -- do not fit, or there is no text column, all columns become auto.
 local function typst_table(tbl, rows, numeric, label)
-  local contents = {}
-  for _, list in ipairs({ rows.head, rows.body }) do
-    for _, row in ipairs(list) do
-      for _, cell in ipairs(row) do table.insert(contents, cell.contents) end
-    end
-  end
-  local markup, next_cell = typst_blocks_many(contents), 0
   local cols, aligns = {}, {}
   local need, want = {}, {}
   local sum_need, sum_want, text_cols = 0, 0, {}
@@ -517,6 +509,13 @@ local function typst_table(tbl, rows, numeric, label)
       end
     end
   end
+  local contents = {}
+  for _, list in ipairs({ rows.head, rows.body }) do
+    for _, row in ipairs(list) do
+      for _, cell in ipairs(row) do table.insert(contents, cell.contents) end
+    end
+  end
+  local markup, next_cell = typst_blocks_many(contents), 0
   local function cells(row)
     local out = {}
     for _ in ipairs(row) do

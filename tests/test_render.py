@@ -389,9 +389,10 @@ def _typst_columns(md: str) -> list[str]:
 
 def test_typst_number_columns_leave_the_name_column_room():
     """The province's side-by-side table: six number columns with a comparison symbol
-    and long headers. The number columns share at most 38 em (their headers hyphenate),
-    so the area names keep the rest of the line; before, the symbol made them text
-    columns and every column got an equal share, names wrapping over four lines."""
+    and long headers. The number columns share what the longest area name leaves of the
+    58 em (their headers hyphenate), and at least 38 em, so the names keep one line;
+    before, the symbol made them text columns and every column got an equal share,
+    names wrapping over four lines."""
     from indicators.present.svg import text_width
 
     head = ["Gebied", "Geregistreerde misdrijven", "Ervaren gezondheid (zeer) goed",
@@ -405,7 +406,12 @@ def test_typst_number_columns_leave_the_name_column_room():
     cols = _typst_columns(md)
     assert cols[0] == "1fr"
     widths = [float(c.removesuffix("em")) for c in cols[1:]]
-    assert sum(widths) == pytest.approx(38, abs=0.35)
+    name = text_width("Vastenavondkamp-Blerick", 1) + 1.75 + 0.3
+    assert sum(widths) == pytest.approx(58 - name, abs=0.35)
+    # long names keep the text columns at least 20 em
+    longer = md.replace("Vastenavondkamp-Blerick", "Vastenavondkamp-Blerick en Blerick-Noord")
+    longer_widths = [float(c.removesuffix("em")) for c in _typst_columns(longer)[1:]]
+    assert sum(longer_widths) == pytest.approx(38, abs=0.35)
     # a number column still holds its longest value, in DejaVu Sans with the inset
     assert widths[0] >= text_width("114,8 \u25bc", 1) + 1.75 - 0.05
     # a narrow table keeps the widths its (bold) header words ask for

@@ -401,8 +401,9 @@ local function number_column_widths(rows, c)
   return values, math.max(values, word + CELL_INSET + SLACK)
 end
 
--- Em the number columns of a table with a text column may take together; of the
--- TEXT_EM (58) the text columns keep at least 20.
+-- Em the number columns of a table with a text column may take together at least; of
+-- the TEXT_EM (58) the text columns keep at most 20. They may take more when the text
+-- columns' longest cells leave more (see typst_table).
 local NUMBER_BUDGET = 38
 
 -- A word longer than this (a Dutch compound) hyphenates rather than widen its column.
@@ -433,12 +434,9 @@ end
 -- as narrow as one holding "Wilson", and hyphenated "procentpunt" beside a name that
 -- had room to spare. Returns fr weights, so the table spans the text width whatever
 -- the estimate's error.
-local function text_column_shares(rows, text_cols, room)
-  local least, most, width, open = {}, {}, {}, {}
-  for _, c in ipairs(text_cols) do
-    least[c], most[c] = text_column_extent(rows, c)
-    open[c] = true
-  end
+local function text_column_shares(least, most, text_cols, room)
+  local width, open = {}, {}
+  for _, c in ipairs(text_cols) do open[c] = true end
   -- (A column that fits stays fitting as others settle: the result is the same in
   -- any order; columns are visited in order so the sums are too.)
   local n, settled = #text_cols, true
@@ -468,15 +466,16 @@ end
 
 -- Typst: number columns are as wide as their numbers and header words, text columns
 -- share the rest (1fr, or in proportion to their text when there are several: see
--- text_column_shares), so tables span the text width. When the header words do not
--- fit the budget, number columns get what their values need plus a share of what is
--- left, in proportion to what their header words ask for (the headers then
+-- text_column_shares), so tables span the text width. The number columns' budget is
+-- what the text columns' longest cells leave, and at least NUMBER_BUDGET. When the
+-- header words do not fit it, number columns get what their values need plus a share
+-- of what is left, in proportion to what their header words ask for (the headers then
 -- hyphenate), so the text column (area names) is not squeezed; when the values alone
 -- do not fit, or there is no text column, all columns become auto.
 local function typst_table(tbl, rows, numeric, label)
   local cols, aligns = {}, {}
-  local need, want = {}, {}
-  local sum_need, sum_want, text_cols = 0, 0, {}
+  local need, want, least, most = {}, {}, {}, {}
+  local sum_need, sum_want, sum_most, text_cols = 0, 0, 0, {}
   for c, spec in ipairs(tbl.colspecs) do
     aligns[c] = ALIGN[spec[1]] or "left"
     if numeric[c] then
@@ -485,16 +484,19 @@ local function typst_table(tbl, rows, numeric, label)
     else
       table.insert(text_cols, c)
       cols[c] = "1fr"
+      least[c], most[c] = text_column_extent(rows, c)
+      sum_most = sum_most + most[c]
     end
   end
-  if #text_cols == 0 or sum_need > NUMBER_BUDGET then
+  local budget = math.max(NUMBER_BUDGET, TEXT_EM - sum_most)
+  if #text_cols == 0 or sum_need > budget then
     for c = 1, #tbl.colspecs do cols[c] = "auto" end
   else
     -- Below the budget each column gets what it wants; above it, the room beyond
     -- the values is shared in proportion to what each header word asks for.
     local scale, numbers = 1, 0
-    if sum_want > NUMBER_BUDGET then
-      scale = (NUMBER_BUDGET - sum_need) / (sum_want - sum_need)
+    if sum_want > budget then
+      scale = (budget - sum_need) / (sum_want - sum_need)
     end
     for c = 1, #tbl.colspecs do
       if need[c] then
@@ -504,7 +506,7 @@ local function typst_table(tbl, rows, numeric, label)
       end
     end
     if #text_cols > 1 then
-      for c, share in pairs(text_column_shares(rows, text_cols, TEXT_EM - numbers)) do
+      for c, share in pairs(text_column_shares(least, most, text_cols, TEXT_EM - numbers)) do
         cols[c] = share
       end
     end

@@ -252,6 +252,35 @@ def test_dry_run_lists_what_would_be_rebuilt_and_changes_nothing(project):
     assert any(r.startswith("incremental: recomputed ") for r in _reasons(result)["compute"])
 
 
+def test_dry_run_reads_the_kept_observations_and_writes_nothing(project, monkeypatch):
+    """A dry run works out the new results in a scratch directory, reading only the
+    changed lines against the kept observations (at 3,000 areas a full read made it
+    take 28 s against 4 s for the build itself). It writes nothing under the build
+    directory: not the comparison (``seen.json``), not a new base. The build after it
+    reads the same lines."""
+    from indicators import obsstore
+
+    root, calls = project
+    build = root / "build"
+    # kept with 4 KiB blocks, so one changed line is a small part of the demo file
+    monkeypatch.setattr(obsstore, "BLOCK", 4096)
+    shutil.rmtree(build / "cache" / "observations")
+    _rebuild(root, force=True)
+    assert (build / "cache" / "observations" / "meta.json").exists()
+    _edit_observation(root, "BU09170101")
+    calls.clear()
+    before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in build.rglob("*") if p.is_file()}
+    result = _rebuild(root, dry_run=True)
+    after = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in build.rglob("*") if p.is_file()}
+    assert after == before
+    reason = _reasons(result)["compute"][-1]
+    assert "observations: read " in reason and " changed lines" in reason, reason
+    assert calls == []
+    built = _rebuild(root)
+    assert _reasons(built)["compute"][-1] == reason
+    assert "heerlen-noord" in calls
+
+
 def test_a_failed_report_is_rebuilt_next_time(project, monkeypatch):
     root, calls = project
     (root / "out" / "areas" / "heerlen-noord" / "index.html").unlink()

@@ -349,3 +349,27 @@ def test_a_comparison_started_ahead_is_used_once(work, inputs, monkeypatch):
     _write(work, lines)
     _same_as_full_read(work, inputs, how="changed lines")
     assert len(calls) == 3
+
+
+def test_a_read_without_keeping_reads_the_base_and_writes_nothing(work, inputs):
+    """``keep=False`` (a dry run): the changed lines are read against the base as
+    usual, but neither the comparison nor a new base is written; where the base does
+    not fit (another key), the whole file is read and the store stays as it was."""
+    catalogue, units = inputs
+    store = work.parent / "store"
+    lines = _lines(work)
+    lines[10] = _edit_cell(lines[10], 3, "7")
+    _write(work, lines)
+
+    def snapshot() -> dict:
+        return {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in store.iterdir()}
+
+    before = snapshot()
+    view = obsstore.load(work, store, catalogue=catalogue, units=units, key=KEY, keep=False)
+    assert isinstance(view, obsstore.ObservationView) and view.how.endswith(" changed lines")
+    full = load_observations(work, catalogue=catalogue, units=units)
+    pd.testing.assert_frame_equal(view.frame(), full)
+    assert snapshot() == before  # no seen.json
+    other = obsstore.load(work, store, catalogue=catalogue, units=units, key="other", keep=False)
+    pd.testing.assert_frame_equal(other, full)
+    assert snapshot() == before  # no new base either

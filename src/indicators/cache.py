@@ -1279,7 +1279,9 @@ def build(
                     if state.is_file():
                         (Path(scratch) / "cache").mkdir(exist_ok=True)
                         shutil.copy2(state, Path(scratch) / "cache" / COMPUTE_STATE)
-                    comp.reasons.append(_compute_reason(run_compute(scratch_paths)))
+                    # the kept observations are read, never written (a partial read)
+                    outcome = run_compute(scratch_paths, kept_from=paths.build_dir)
+                    comp.reasons.append(_compute_reason(outcome))
                 if surv.stale:
                     survey_step(scratch_paths)
                 elif (results_dir / SURVEY_RESULTS).exists():

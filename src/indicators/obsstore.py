@@ -242,11 +242,11 @@ def _seen(folder: Path, version: list[int], meta: dict) -> tuple[int, int | None
 
 
 def _compare(
-    path: Path, data, version: list[int], meta: dict, folder: Path
+    path: Path, data, version: list[int], meta: dict, folder: Path, record: bool = True
 ) -> tuple[int, int | None]:
     """:func:`_compare_blocks` for ``data``, the bytes of ``version`` of the file: from
-    ``seen.json``, from a comparison started ahead, or made now; recorded in
-    ``seen.json`` for the next build.
+    ``seen.json``, from a comparison started ahead, or made now; with ``record``,
+    recorded in ``seen.json`` for the next build.
 
     ``seen.json`` trusts the file's size, times and inode, as make does (and
     as the results tables' indexes do).
@@ -262,7 +262,7 @@ def _compare(
             got = None
     if got is None:
         got = _compare_blocks(data, meta)
-    if _file_version(path) == version:  # not changed while it was compared
+    if record and _file_version(path) == version:  # not changed while it was compared
         record = {
             "file": version,
             "base": _base_id(meta),
@@ -477,6 +477,7 @@ def load(
     catalogue: Catalogue,
     units: pd.DataFrame,
     key: str,
+    keep: bool = True,
 ) -> ObservationView | pd.DataFrame:
     """The validated observations of ``path``, read in part when a kept base allows it.
 
@@ -492,6 +493,9 @@ def load(
         Digest of what else the validated rows depend on (reading code,
         catalogue, unit list, library versions): a base with another key is
         not used.
+    keep : bool
+        Write to ``folder``: the comparison (``seen.json``) and, after a full
+        read, the new base. Without it the base is only read (a dry run).
 
     Returns
     -------
@@ -511,21 +515,28 @@ def load(
     if base is not None:
         try:
             with _mapped(path) as (data, version):
-                return _update(path, data, version, base, cats, catalogue, units, folder)
+                return _update(path, data, version, base, cats, catalogue, units, folder, keep)
         except (_Fallback, IndexError, KeyError, ValueError, TypeError, OSError, BufferError):
             # A damaged base (e.g. arrays of the wrong length) is read again as well:
             # the full read is the reference, and it raises the input errors.
             pass
+    if not keep:
+        from indicators.sources import load_observations
+
+        return load_observations(path, catalogue=catalogue, units=units)
     return _full(path, folder, cats, catalogue, units, key)
 
 
-def _update(path, data, version, base, cats, catalogue, units, folder) -> ObservationView:
+def _update(
+    path, data, version, base, cats, catalogue, units, folder, record=True
+) -> ObservationView:
+    """The view of ``data`` over ``base``; the comparison is kept with ``record``."""
     from indicators.sources import _observations_plain, check_observations
 
     meta = base.meta
     size, old_size, header_len = len(data), meta["size"], meta["header_len"]
     block = meta["block"]
-    same_fwd, same_bwd = _compare(path, data, version, meta, folder)
+    same_fwd, same_bwd = _compare(path, data, version, meta, folder, record)
     if same_bwd is None:
         return ObservationView(path, base, cats, np.zeros(0, np.int64), _empty(), how="unchanged")
     if data[: header_len + 1] != meta["header"].encode("ascii") + b"\n":

@@ -108,7 +108,9 @@ class AreaOutcome:
     peak_rss_typst_mb: float = 0.0  # of its largest typst compile process so far
 
 
-def load_inputs(paths: Paths, cache: bool = False, *, view: bool = False):
+def load_inputs(
+    paths: Paths, cache: bool = False, *, view: bool = False, kept_from: Path | None = None
+):
     """Load and validate every input; raises InputError naming file/line/field.
 
     With ``cache``, the validated observations are kept in
@@ -118,7 +120,9 @@ def load_inputs(paths: Paths, cache: bool = False, *, view: bool = False):
     With ``view`` as well, the observations come as the store's
     :class:`~indicators.obsstore.ObservationView` (or a DataFrame when the
     file cannot be kept), for the incremental compute step, which reads only
-    the rows of the units it recomputes.
+    the rows of the units it recomputes. ``kept_from``: another build directory
+    whose kept observations and units are used but never written (a dry run
+    works in a scratch directory and leaves the build directory as it was).
     """
     from indicators.sources import load_observations, load_units
 
@@ -131,16 +135,19 @@ def load_inputs(paths: Paths, cache: bool = False, *, view: bool = False):
     if cache:
         from indicators import obsstore
 
-        # the kept frame of earlier versions (420 MB at 3,000 areas), replaced by the store
-        (paths.build_dir / "cache" / "inputs.pkl").unlink(missing_ok=True)
+        keep = kept_from is None
+        kept = Path(kept_from or paths.build_dir) / "cache"
+        if keep:  # the kept frame of earlier versions (420 MB at 3,000 areas)
+            (kept / "inputs.pkl").unlink(missing_ok=True)
         key = _inputs_key(paths, catalogue_file, units_file)
-        units = _kept_units(units_file, paths.build_dir / "cache" / "units.pkl", key)
+        units = _kept_units(units_file, kept / "units.pkl", key, keep=keep)
         obs = obsstore.load(
             obs_file,
-            paths.build_dir / "cache" / "observations",
+            kept / "observations",
             catalogue=catalogue,
             units=units,
             key=key,
+            keep=keep,
         )
         if not view and isinstance(obs, obsstore.ObservationView):
             obs = obs.frame()
@@ -151,8 +158,9 @@ def load_inputs(paths: Paths, cache: bool = False, *, view: bool = False):
     return catalogue, areas, units, obs
 
 
-def _kept_units(units_file: Path, kept: Path, key: str):
-    """The validated units, kept in ``kept`` for the next build with the same inputs key.
+def _kept_units(units_file: Path, kept: Path, key: str, *, keep: bool = True):
+    """The validated units, kept in ``kept`` (unless not ``keep``) for the next build with
+    the same inputs key.
 
     Reading and validating 34,000 units took 0.2 s of a one-area rebuild at
     3,000 areas (issue 7). ``key`` (:func:`_inputs_key`) covers the file's
@@ -173,7 +181,8 @@ def _kept_units(units_file: Path, kept: Path, key: str):
             units.attrs["read_notes"] = dataclasses.replace(notes, path=str(Path(units_file)))
         return units
     units = load_units(units_file)
-    save_keyed(kept, key, units)
+    if keep:
+        save_keyed(kept, key, units)
     return units
 
 
@@ -224,7 +233,9 @@ class ComputeOutcome:
 COMPUTE_STATE = "compute-state.json"
 
 
-def run_compute(paths: Paths, incremental: bool = True) -> ComputeOutcome:
+def run_compute(
+    paths: Paths, incremental: bool = True, *, kept_from: Path | None = None
+) -> ComputeOutcome:
     """Bring the indicator and trend-break results in ``<build>/compute`` up to date.
 
     With ``incremental`` (default) only the entities whose data or params
@@ -232,13 +243,13 @@ def run_compute(paths: Paths, incremental: bool = True) -> ComputeOutcome:
     (:mod:`indicators.incremental`; the same bytes as a full recompute); a
     change to the catalogue, the unit list, the compute code or the library
     versions, or no earlier results, recomputes everything. The outcome's
-    ``reason`` says which.
+    ``reason`` says which. ``kept_from``: as for :func:`load_inputs`.
     """
     from indicators.incremental import update_results
     from indicators.store import path_label, provenance
     from indicators.trendbreak import load_trendbreak_config
 
-    catalogue, areas, units, obs = load_inputs(paths, cache=True, view=True)
+    catalogue, areas, units, obs = load_inputs(paths, cache=True, view=True, kept_from=kept_from)
     inputs = {
         "units": paths.data_dir / "units.csv",
         "observations": paths.data_dir / "observations.csv",
@@ -278,7 +289,13 @@ def run_compute(paths: Paths, incremental: bool = True) -> ComputeOutcome:
         key=_compute_key(paths),
         incremental=incremental,
     )
-    how = getattr(obs, "how", "full read (the file is not kept: not a plain CSV file)")
+    how = getattr(
+        obs,
+        "how",
+        "full read (the kept observations do not fit, and a dry run keeps none)"
+        if kept_from is not None
+        else "full read (the file is not kept: not a plain CSV file)",
+    )
     return ComputeOutcome(out, run.mode, run.reason, run.recomputed, how)
 
 

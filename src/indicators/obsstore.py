@@ -263,7 +263,7 @@ def _compare(
     if got is None:
         got = _compare_blocks(data, meta)
     if record and _file_version(path) == version:  # not changed while it was compared
-        record = {
+        seen = {
             "file": version,
             "base": _base_id(meta),
             "forward": got[0],
@@ -272,7 +272,7 @@ def _compare(
         }
         tmp = Path(folder) / f".seen.json.tmp-{os.getpid()}"
         with contextlib.suppress(OSError):
-            tmp.write_text(json.dumps(record), encoding="utf-8")
+            tmp.write_text(json.dumps(seen), encoding="utf-8")
             os.replace(tmp, Path(folder) / "seen.json")
     return got
 
